@@ -1,0 +1,7 @@
+"""Root conftest: registers kubegate's plugins and fixtures; holds no logic of its own."""
+
+pytest_plugins = [
+    "kubegate.plugin",
+    "kubegate.report.plugin",
+    "fixtures.cluster",
+]

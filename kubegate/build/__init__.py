@@ -1,0 +1,1 @@
+"""Building the cluster's parts (Go binaries, images) into a cache outside the repo."""

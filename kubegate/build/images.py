@@ -1,0 +1,122 @@
+"""Build the project's images locally and export the ones minions run into the dist.
+
+No registry is reachable, so every image comes from `cluster/images/<name>/build.sh TAG`.
+Tags are content hashes of the image folder (plus the base image they build on), so an
+unchanged image is never rebuilt and a changed one can never be mistaken for the old.
+Minions get images as `docker save` tars imported into containerd at provisioning;
+`images/index.json` records which image id each tar holds so nodes skip re-imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubegate.errors import KubegateError
+from kubegate.paths import dist_dir
+
+BASE_REF = "kubegate/debian:bookworm"
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    on_minions: bool  # exported into the dist and imported into every minion's containerd
+    depends_on_base: bool = True
+
+
+IMAGES = (
+    Image("node", on_minions=False),
+    Image("pause", on_minions=True, depends_on_base=False),
+    Image("db", on_minions=True),
+    Image("msg", on_minions=True),
+    Image("client", on_minions=True),
+)
+
+
+def _docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    try:
+        proc = subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise KubegateError("docker CLI not found; install it with: apt-get install -y docker.io") from None
+    if check and proc.returncode != 0:
+        raise KubegateError(f"docker {args[0]} failed: {proc.stderr.strip().splitlines()[-1:] or '?'}")
+    return proc
+
+
+def image_id(ref: str) -> str | None:
+    proc = _docker("image", "inspect", "--format", "{{.Id}}", ref, check=False)
+    return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def folder_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(f.relative_to(folder)).encode() + b"\0")
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def image_ref(root: Path, image: Image, base_id: str | None, extra_inputs: tuple[Path, ...] = ()) -> str:
+    h = hashlib.sha256(folder_hash(root / "cluster" / "images" / image.name).encode())
+    if image.depends_on_base and base_id:
+        h.update(base_id.encode())
+    for extra in extra_inputs:
+        h.update(folder_hash(extra).encode())
+    return f"kubegate/{image.name}:{h.hexdigest()[:12]}"
+
+
+def _build(root: Path, name: str, ref: str, log_dir: Path) -> None:
+    script = root / "cluster" / "images" / name / "build.sh"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log = log_dir / f"image-{name}.log"
+    with log.open("w") as fh:
+        rc = subprocess.run(["bash", str(script), ref], cwd=script.parent, stdout=fh, stderr=subprocess.STDOUT,
+                            env=os.environ.copy(), check=False).returncode
+    if rc != 0:
+        tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+        raise KubegateError(f"building image {name} failed: {' | '.join(tail)}; full log: {log}")
+
+
+def ensure_images(root: Path, log_dir: Path) -> dict[str, str]:
+    """Build what is missing; returns image name -> ref (tag) for every image."""
+    if image_id(BASE_REF) is None:
+        _build(root, "debian", BASE_REF, log_dir)
+    base_id = image_id(BASE_REF)
+    refs: dict[str, str] = {}
+    for image in IMAGES:
+        extra = (root / "kubegate" / "probes",) if image.name == "client" else ()
+        ref = image_ref(root, image, base_id, extra)
+        if image_id(ref) is None:
+            _build(root, image.name, ref, log_dir)
+            if image_id(ref) is None:
+                raise KubegateError(f"cluster/images/{image.name}/build.sh exited 0 but built no image {ref}")
+        refs[image.name] = ref
+    return refs
+
+
+def export_for_minions(refs: dict[str, str]) -> Path:
+    """`docker save` each minion image whose tar is missing or stale; returns the images folder."""
+    out = dist_dir() / "images"
+    out.mkdir(parents=True, exist_ok=True)
+    index_path = out / "index.json"
+    index: dict[str, dict[str, str]] = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    for image in IMAGES:
+        if not image.on_minions:
+            continue
+        ref = refs[image.name]
+        iid = image_id(ref) or ""
+        tar = out / f"{image.name}.tar"
+        entry = index.get(tar.name, {})
+        if tar.is_file() and entry.get("id") == iid and entry.get("ref") == ref:
+            continue
+        tmp = tar.with_suffix(".tar.tmp")
+        _docker("save", "-o", str(tmp), ref)
+        tmp.replace(tar)
+        index[tar.name] = {"ref": ref, "id": iid}
+    index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    return out

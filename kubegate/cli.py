@@ -1,0 +1,84 @@
+"""`kubegate up|status|down|deploy|undeploy|sweep`: the fixtures' code, for a person at a shell.
+
+Errors a user can fix print one line (`kubegate: ...`) and exit 2; Ctrl-C exits 130
+after the interrupted step has cleaned up what it created.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kubegate.errors import KubegateError
+from kubegate.paths import repo_root
+from kubegate.providers import PROVIDERS, make_provider
+from kubegate.providers.base import ClusterProvider
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kubegate", description=__doc__)
+    p.add_argument("--cluster", choices=PROVIDERS, default="vagrant", help="cluster provider (default: vagrant)")
+    p.add_argument("--kubeconfig", type=Path, help="kubeconfig of an existing cluster (--cluster=existing)")
+    p.add_argument("--context", help="kubeconfig context (--cluster=existing)")
+    p.add_argument("--public-ip", help="address Services expose as externalIPs")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for Ready minions")
+    sub.add_parser("status", help="machines, nodes and what is wrong")
+    sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
+    dep = sub.add_parser("deploy", help="create the db and msg Services, then their controllers")
+    dep.add_argument("--namespace", default=None, help="namespace (default: pulp)")
+    und = sub.add_parser("undeploy", help="delete what deploy created")
+    und.add_argument("--namespace", default=None, help="namespace (default: pulp)")
+    sub.add_parser("sweep", help="delete leftovers of earlier runs, selected by kubegate's run-id label only")
+    return p
+
+
+def _provider(args: argparse.Namespace) -> ClusterProvider:
+    return make_provider(args.cluster, repo_root(), kubeconfig=args.kubeconfig, context=args.context,
+                         public_ip=args.public_ip)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    provider = _provider(args)
+    if args.command == "up":
+        provider.up()
+        print(f"cluster ready; kubectl --kubeconfig {provider.kubeconfig} get nodes")
+    elif args.command == "status":
+        st = provider.status()
+        for name, state in sorted(st.machines.items()):
+            print(f"{name:10} {state}")
+        print(st.summary)
+        return 0 if st.healthy else 1
+    elif args.command == "down":
+        provider.down()
+        print("cluster destroyed" if provider.name == "vagrant" else "existing cluster left alone")
+    elif args.command in ("deploy", "undeploy"):
+        from kubegate.deploy import deploy, undeploy
+        if args.command == "deploy":
+            print(deploy(provider, namespace=args.namespace).describe())
+        else:
+            undeploy(provider, namespace=args.namespace)
+    elif args.command == "sweep":
+        from kubegate.sweep import sweep
+        for line in sweep(provider.kubectl()):
+            print(line)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        code = run(argv)
+    except KubegateError as exc:
+        print(f"kubegate: {exc}", file=sys.stderr)
+        code = 2
+    except KeyboardInterrupt:
+        print("kubegate: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""Deploy the seed's services: Services first, then the controllers that back them.
+
+Order matters, as the seed explains: a pod only gets `DB_SERVICE_HOST` and friends when
+the Service existed before the pod started. So the Services are created and given
+their ClusterIPs first, then the ReplicationControllers, then we wait until each
+Service has a ready endpoint. Re-running is cheap: `kubectl apply` leaves unchanged
+objects alone, so a warm cluster redeploys in about the time of one wait.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass, field
+
+from kubegate import manifests
+from kubegate.errors import KubegateError
+from kubegate.kubectl import Kubectl
+from kubegate.namespaces import OWNER_LABEL
+from kubegate.progress import Progress
+from kubegate.providers.base import ClusterProvider
+from kubegate.settings import DEFAULT_NAMESPACE
+
+SERVICES = ("db", "msg")
+SECRET = "msg-credentials"
+SHARED_LABEL = "kubegate.io/shared"
+
+
+@dataclass
+class Deployment:
+    namespace: str
+    public_ip: str
+    cluster_ips: dict[str, str]
+    ports: dict[str, int]
+    images: dict[str, str]
+    credentials: tuple[str, str] = field(repr=False)
+
+    def describe(self) -> str:
+        lines = [f"namespace {self.namespace}; publicIP (externalIPs) {self.public_ip}"]
+        for name in SERVICES:
+            lines.append(f"  {name:4} portal IP {self.cluster_ips[name]}:{self.ports[name]}  "
+                         f"public {self.public_ip}:{self.ports[name]}  image {self.images[name]}")
+        lines.append(f"  credentials for msg: kubectl -n {self.namespace} get secret {SECRET} -o yaml")
+        return "\n".join(lines)
+
+
+def _ensure_namespace(k: Kubectl, namespace: str) -> None:
+    """The services' namespace is shared by runs (externalIPs cannot be duplicated), so it
+    is labelled as kubegate's and shared: sweep leaves it alone."""
+    k.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
+        "name": namespace, "labels": {OWNER_LABEL: "kubegate", SHARED_LABEL: "true"}}}))
+
+
+def credentials(k: Kubectl) -> tuple[str, str]:
+    """The broker's user, generated once per cluster and kept only in the Secret itself."""
+    res = k.run_e("get", "secret", SECRET, "-o", "json")
+    if res.returncode == 0:
+        data = json.loads(res.stdout)["data"]
+        return (base64.b64decode(data["username"]).decode(), base64.b64decode(data["password"]).decode())
+    if "NotFound" not in res.stderr:
+        raise KubegateError(f"cannot read Secret {SECRET}: {res.stderr.strip()}")
+    user, password = "pulp", secrets.token_urlsafe(18)
+    k.run("create", "secret", "generic", SECRET, f"--from-literal=username={user}",
+          f"--from-literal=password={password}")
+    return user, password
+
+
+def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Progress | None = None) -> Deployment:
+    ns = namespace or DEFAULT_NAMESPACE
+    prog = progress or Progress("kubegate deploy")
+    k = provider.kubectl(ns)
+    images = provider.images()
+    values = manifests.values_from_env(namespace=ns, public_ip=provider.public_ip, db_image=images["db"],
+                                       msg_image=images["msg"])
+    with prog.phase("deploy: services"):
+        _ensure_namespace(provider.kubectl(), ns)
+        creds = credentials(k)
+        for name in SERVICES:
+            k.apply(manifests.render_manifest(f"{name}-service", values))
+        cluster_ips: dict[str, str] = {}
+        ports: dict[str, int] = {}
+        for name in SERVICES:
+            svc = k.get_json("service", name)
+            cluster_ips[name] = svc["spec"].get("clusterIP", "")
+            ports[name] = int(svc["spec"]["ports"][0]["port"])
+            if not cluster_ips[name] or cluster_ips[name] == "None":
+                raise KubegateError(f"Service {ns}/{name} got no ClusterIP; check the service CIDR")
+    with prog.phase("deploy: controllers"):
+        for name in SERVICES:
+            k.apply(manifests.render_manifest(f"{name}-rc", values))
+    with prog.phase("deploy: endpoints ready"):
+        for name in SERVICES:
+            wait_endpoints(k, name)
+    return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
+
+
+def wait_endpoints(k: Kubectl, service: str, timeout: float = 180) -> None:
+    """Ready endpoints, seen through EndpointSlices (v1 Endpoints is deprecated since 1.33)."""
+    k.wait("pod", "condition=Ready", timeout=timeout, selector=f"name={service}")
+    k.wait("endpointslice", "jsonpath={.endpoints[0].conditions.ready}=true", timeout=60,
+           selector=f"kubernetes.io/service-name={service}")
+
+
+def undeploy(provider: ClusterProvider, namespace: str | None = None) -> None:
+    ns = namespace or DEFAULT_NAMESPACE
+    provider.kubectl().run_e("delete", "namespace", ns, "--ignore-not-found", "--wait=true", timeout=180)

@@ -1,0 +1,103 @@
+"""The real kubectl, run as a subprocess against an explicit kubeconfig.
+
+The harness never reads or writes ~/.kube/config: every call names its kubeconfig.
+Naming follows Terratest: `run` raises a KubectlError (the test fails with kubectl's own
+stderr), `run_e` returns the result whatever the exit code (for suites that assert on the
+contract itself: exit codes, what goes to stdout and what to stderr).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubegate.errors import KubegateError
+
+
+@dataclass(frozen=True)
+class KubectlResult:
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def command(self) -> str:
+        return "kubectl " + " ".join(self.args)
+
+
+class KubectlError(KubegateError):
+    def __init__(self, result: KubectlResult) -> None:
+        err = result.stderr.strip().splitlines()
+        super().__init__(f"`{result.command}` exited {result.returncode}: {err[-1] if err else '(no stderr)'}")
+        self.result = result
+
+
+class WaitTimeout(KubegateError):
+    """A wait that ran out, naming the condition, the object and its last observed state."""
+
+
+class Kubectl:
+    def __init__(self, kubeconfig: Path, *, context: str | None = None, namespace: str | None = None,
+                 binary: str = "kubectl") -> None:
+        if shutil.which(binary) is None:
+            raise KubegateError(f"{binary} not found on PATH; install kubectl or pass its path")
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.namespace = namespace
+        self.binary = binary
+
+    def with_namespace(self, namespace: str | None) -> Kubectl:
+        return Kubectl(self.kubeconfig, context=self.context, namespace=namespace, binary=self.binary)
+
+    def base_args(self) -> list[str]:
+        args = [f"--kubeconfig={self.kubeconfig}"]
+        if self.context:
+            args.append(f"--context={self.context}")
+        if self.namespace:
+            args.append(f"--namespace={self.namespace}")
+        return args
+
+    def run_e(self, *args: str, stdin: str | None = None, timeout: float = 120) -> KubectlResult:
+        cmd = [self.binary, *self.base_args(), *args]
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            def _s(v: str | bytes | None) -> str:
+                return v.decode() if isinstance(v, bytes) else (v or "")
+            return KubectlResult(tuple(args), -1, _s(exc.stdout), _s(exc.stderr) + f"\n(timed out after {timeout}s)",
+                                 time.monotonic() - start)
+        return KubectlResult(tuple(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
+
+    def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> KubectlResult:
+        result = self.run_e(*args, stdin=stdin, timeout=timeout)
+        if result.returncode != 0:
+            raise KubectlError(result)
+        return result
+
+    def get_json(self, *args: str) -> Any:
+        return json.loads(self.run("get", *args, "-o", "json").stdout)
+
+    def apply(self, manifest: str) -> KubectlResult:
+        return self.run("apply", "-f", "-", stdin=manifest)
+
+    def wait(self, target: str, condition: str, timeout: float = 120, *, selector: str | None = None) -> None:
+        """`kubectl wait`; on time-out, raise with what the object looked like last."""
+        sel = ["-l", selector] if selector else []
+        what = [target] if target else []
+        res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={int(timeout)}s",
+                         timeout=timeout + 30)
+        if res.returncode == 0:
+            return
+        state = self.run_e("get", *what, *sel, "-o", "wide")
+        observed = (state.stdout.strip() or state.stderr.strip()).replace("\n", " | ")
+        ns = f" in namespace {self.namespace}" if self.namespace else ""
+        raise WaitTimeout(f"waited {int(timeout)}s for {condition} on {target or selector}{ns}: "
+                          f"{res.stderr.strip().splitlines()[-1:] or ['?']}; last observed: {observed}")

@@ -1,0 +1,38 @@
+"""Run-scoped namespaces: everything kubegate creates carries its run id.
+
+Labels are the only thing `kubegate sweep` trusts, so a sweep can never touch an object
+the harness did not create, and two runs (or xdist workers) never share a namespace.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from kubegate.kubectl import Kubectl
+
+OWNER_LABEL = "kubegate.io/owner"
+RUN_LABEL = "kubegate.io/run-id"
+
+
+def labels(run_id: str) -> dict[str, str]:
+    return {OWNER_LABEL: "kubegate", RUN_LABEL: _label_value(run_id)}
+
+
+def _label_value(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", value)[:63].strip("-_.") or "none"
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(3)}"
+
+
+def create(kubectl: Kubectl, name: str, run_id: str) -> str:
+    manifest = (f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n"
+                + "".join(f"    {k}: \"{v}\"\n" for k, v in labels(run_id).items()))
+    kubectl.apply(manifest)
+    return name
+
+
+def delete(kubectl: Kubectl, name: str, wait: bool = False) -> None:
+    kubectl.run_e("delete", "namespace", name, "--ignore-not-found", f"--wait={'true' if wait else 'false'}")

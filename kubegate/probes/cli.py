@@ -1,0 +1,109 @@
+"""`kubegate-probe`: run one probe, print one result line, exit 0 only when it passed.
+
+    kubegate-probe mongo   --host db [--port 27017] [--database kubegate --collection probe] [--json]
+    kubegate-probe mongosh --host db [--port 27017] [--json]          # echo "show dbs" | mongosh ...
+    kubegate-probe amqp    --host msg [--port 5672] [--count 100] [--queue kubegate.x] [--json]
+    kubegate-probe amqp    --host msg --expect-refused [--json]       # bad/no credentials must be refused
+
+AMQP credentials never go on the command line (it shows in process lists and kubectl logs): they
+come from KUBEGATE_MSG_USERNAME / KUBEGATE_MSG_PASSWORD, or with --credentials-stdin from two
+lines on standard input (username, then password), e.g. `kubectl exec -i POD -- kubegate-probe
+amqp --host msg --credentials-stdin --json`.
+
+Exit codes: 0 passed, 1 the probe failed, 2 usage error (bad arguments, missing credentials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from .result import ProbeResult
+
+USERNAME_ENV = "KUBEGATE_MSG_USERNAME"
+PASSWORD_ENV = "KUBEGATE_MSG_PASSWORD"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubegate-probe",
+        description="Real client traffic against kubegate's db (MongoDB wire) and msg (AMQP 1.0) services.",
+    )
+    sub = parser.add_subparsers(dest="probe", required=True, metavar="{mongo,mongosh,amqp}")
+
+    def common(p: argparse.ArgumentParser, port: int, timeout: float) -> None:
+        p.add_argument("--host", required=True, help="service name, ClusterIP, external IP or container name")
+        p.add_argument("--port", type=int, default=port, help=f"default {port}")
+        p.add_argument("--timeout", type=float, default=timeout, help=f"seconds per network step (default {timeout})")
+        p.add_argument("--json", action="store_true", help="print the result as one JSON line")
+
+    mongo = sub.add_parser("mongo", help="list databases, write a document and read it back (pymongo)")
+    common(mongo, 27017, 5.0)
+    mongo.add_argument("--database", default="kubegate")
+    mongo.add_argument("--collection", default="probe")
+
+    shell = sub.add_parser("mongosh", help='echo "show dbs" | mongosh mongodb://HOST:PORT')
+    common(shell, 27017, 10.0)
+    shell.add_argument("--mongosh", help="mongosh binary (default: $KUBEGATE_CACHE/node, then PATH)")
+
+    amqp = sub.add_parser("amqp", help="send N numbered messages and receive them in order exactly once")
+    common(amqp, 5672, 10.0)
+    amqp.add_argument("--count", type=int, default=100)
+    amqp.add_argument("--queue", help="queue address (default: a fresh kubegate.probe.<random>)")
+    amqp.add_argument("--credentials-stdin", action="store_true",
+                      help="read username and password as two lines from standard input")
+    amqp.add_argument("--expect-refused", action="store_true",
+                      help="pass only if a wrong password, no credentials and no SASL are all refused")
+    return parser
+
+
+def read_credentials(args: argparse.Namespace, stdin: TextIO) -> tuple[str, str] | None:
+    """(username, password) from stdin (--credentials-stdin) or the environment; None if absent."""
+    if args.credentials_stdin:
+        lines = stdin.read().splitlines()
+        if len(lines) >= 2 and lines[0] and lines[1]:
+            return lines[0], lines[1]
+        return None
+    user, password = os.environ.get(USERNAME_ENV), os.environ.get(PASSWORD_ENV)
+    return (user, password) if user and password else None
+
+
+def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
+    """The probe's result, or a usage error message."""
+    if args.probe == "mongo":
+        from .mongo import probe_mongo
+
+        return probe_mongo(args.host, args.port, database=args.database, collection=args.collection,
+                           timeout_s=args.timeout)
+    if args.probe == "mongosh":
+        from .mongosh import show_dbs
+
+        return show_dbs(args.host, args.port, mongosh=args.mongosh, timeout_s=args.timeout)
+
+    from .amqp import probe_amqp, probe_amqp_refused
+
+    creds = read_credentials(args, stdin)
+    if args.expect_refused:
+        return probe_amqp_refused(args.host, args.port, username=creds[0] if creds else None,
+                                  timeout_s=args.timeout)
+    if creds is None:
+        where = "two lines on standard input" if args.credentials_stdin else f"${USERNAME_ENV} and ${PASSWORD_ENV}"
+        return f"kubegate-probe amqp: no credentials: set {where} (from the Secret msg-credentials)"
+    if args.count < 1:
+        return "kubegate-probe amqp: --count must be at least 1"
+    return probe_amqp(args.host, args.port, username=creds[0], password=creds[1], queue=args.queue,
+                      count=args.count, timeout_s=args.timeout)
+
+
+def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = stdout or sys.stdout
+    result = run(args, stdin or sys.stdin)
+    if isinstance(result, str):
+        print(result, file=sys.stderr)
+        return 2
+    print(result.to_json() if args.json else result.summary(), file=out, flush=True)
+    return 0 if result.ok else 1

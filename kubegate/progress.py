@@ -1,0 +1,80 @@
+"""Phase progress for bring-up and deploy: a line per phase with elapsed time, and JSON.
+
+A person at a terminal wants to see which phase a slow bring-up is in; CI wants the
+same numbers as data. Each phase is also handed to the active report run (when one is
+recording) so the HTML timeline shows bring-up next to the suites.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+
+@dataclass
+class Phase:
+    name: str
+    started: float
+    ended: float = 0.0
+    ok: bool = True
+    note: str = ""
+
+    @property
+    def seconds(self) -> float:
+        return round(self.ended - self.started, 2)
+
+
+@dataclass
+class Progress:
+    title: str
+    out: TextIO = field(default_factory=lambda: sys.stderr)
+    phases: list[Phase] = field(default_factory=list)
+    t0: float = field(default_factory=time.time)
+
+    def say(self, message: str) -> None:
+        print(f"[{time.time() - self.t0:7.1f}s] {self.title}: {message}", file=self.out, flush=True)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[Phase]:
+        ph = Phase(name, time.time())
+        self.phases.append(ph)
+        self.say(f"{name} ...")
+        try:
+            yield ph
+        except BaseException:
+            ph.ok = False
+            raise
+        finally:
+            ph.ended = time.time()
+            status = "done" if ph.ok else "FAILED"
+            self.say(f"{name} {status} in {ph.seconds:.1f}s" + (f" ({ph.note})" if ph.note else ""))
+            _forward(ph)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "started": self.t0,
+            "seconds": round(time.time() - self.t0, 2),
+            "phases": [{"name": p.name, "started": p.started, "ended": p.ended, "seconds": p.seconds,
+                        "ok": p.ok, "note": p.note} for p in self.phases],
+        }
+
+    def write_json(self, folder: Path, stem: str) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(self.t0))}.json"
+        path.write_text(json.dumps(self.as_dict(), indent=2) + "\n")
+        return path
+
+
+def _forward(ph: Phase) -> None:
+    try:
+        from kubegate.report import current
+    except ImportError:  # the report package is optional for the CLI
+        return
+    current().record_phase(ph.name, ph.started, ph.ended, ok=ph.ok, note=ph.note)

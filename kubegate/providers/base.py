@@ -1,0 +1,66 @@
+"""The cluster-provider interface every backend implements.
+
+Suites only ever talk to a provider: a kubeconfig, the public IP the services are
+exposed on, and (where the backend has them) shell access to nodes. Whether the
+cluster came from Vagrant or was handed over by the user is the provider's business.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kubegate.kubectl import Kubectl
+
+
+@dataclass
+class ClusterStatus:
+    healthy: bool
+    summary: str
+    machines: dict[str, str] = field(default_factory=dict)  # name -> state
+    ready_nodes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+class ClusterProvider(ABC):
+    name: str = "abstract"
+    #: whether node shells (`vagrant ssh`) and node-level diagnostics are available
+    has_node_shell: bool = False
+
+    @property
+    @abstractmethod
+    def kubeconfig(self) -> Path: ...
+
+    @property
+    def context(self) -> str | None:
+        return None
+
+    @property
+    @abstractmethod
+    def public_ip(self) -> str:
+        """The address Services expose as externalIPs (the seed's publicIPs)."""
+
+    @abstractmethod
+    def up(self) -> None:
+        """Make the cluster usable: create, repair or reuse it, and wait for Ready nodes."""
+
+    @abstractmethod
+    def down(self) -> None: ...
+
+    @abstractmethod
+    def status(self) -> ClusterStatus: ...
+
+    def images(self) -> dict[str, str]:
+        """Image references for db, msg and client; overridable with KUBEGATE_<NAME>_IMAGE."""
+        return {name: os.environ.get(f"KUBEGATE_{name.upper()}_IMAGE", ref) for name, ref in self._images().items()}
+
+    def _images(self) -> dict[str, str]:
+        return {}
+
+    def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
+        raise NotImplementedError(f"the {self.name} provider has no node shell")
+
+    def kubectl(self, namespace: str | None = None) -> Kubectl:
+        return Kubectl(self.kubeconfig, context=self.context, namespace=namespace)

@@ -1,0 +1,62 @@
+"""A cluster the user already has: kubeconfig (+ context) in, nothing created or destroyed.
+
+Nightly jobs point kubegate at their own clusters this way; suites that need node shells
+(Vagrant) skip with a reason instead of failing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kubegate.errors import KubegateError
+from kubegate.providers.base import ClusterProvider, ClusterStatus
+
+
+class ExistingProvider(ClusterProvider):
+    name = "existing"
+
+    def __init__(self, kubeconfig: Path, *, context: str | None = None, public_ip: str | None = None) -> None:
+        if not kubeconfig.is_file():
+            raise KubegateError(f"kubeconfig {kubeconfig} does not exist; pass --kubeconfig PATH to a readable file")
+        self._kubeconfig = kubeconfig.resolve()
+        self._context = context
+        self._public_ip = public_ip
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self._kubeconfig
+
+    @property
+    def context(self) -> str | None:
+        return self._context
+
+    @property
+    def public_ip(self) -> str:
+        if not self._public_ip:
+            raise KubegateError("no public IP for externalIPs; pass --public-ip ADDR (a node address of your cluster)")
+        return self._public_ip
+
+    def _images(self) -> dict[str, str]:
+        """Public defaults for users' clusters; the local images exist only in the Vagrant cluster."""
+        return {"db": "docker.io/library/mongo:7", "msg": "", "client": ""}
+
+    def up(self) -> None:
+        st = self.status()
+        if not st.healthy:
+            raise KubegateError(f"existing cluster is not usable: {st.summary}")
+
+    def down(self) -> None:
+        """Never destroys a cluster it did not create."""
+
+    def status(self) -> ClusterStatus:
+        k = self.kubectl()
+        res = k.run_e("get", "nodes", "-o",
+                      "jsonpath={range .items[*]}{.metadata.name} "
+                      "{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}", timeout=30)
+        if res.returncode != 0:
+            err = res.stderr.strip().splitlines()
+            return ClusterStatus(False, f"cannot reach the API server: {err[-1] if err else 'no answer'} "
+                                        f"(check --kubeconfig {self._kubeconfig} and --context)")
+        rows = [line.split() for line in res.stdout.strip().splitlines() if line.strip()]
+        ready = [r[0] for r in rows if len(r) > 1 and r[1] == "True"]
+        return ClusterStatus(bool(ready), f"{len(ready)}/{len(rows)} nodes Ready", ready_nodes=ready)

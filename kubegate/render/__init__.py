@@ -1,0 +1,1 @@
+"""Render every node-specific file on the host, so each has unit tests and one source of truth."""

@@ -1,0 +1,115 @@
+"""Component configuration files: kubelet, kube-proxy, containerd and CNI.
+
+The settings that differ from upstream defaults are the ones a node needs when it is a
+container on a shared 2-core host (kind's choices): no swap check, eviction thresholds
+at 0% so a busy host disk does not evict the suites' pods, no image GC, no OOM score
+lowering (the node lacks CAP_SYS_RESOURCE), and no image pulls (nothing is reachable).
+"""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from kubegate.spec import ClusterSpec, Node
+
+PKI = "/etc/kubernetes/pki"
+
+
+def kubelet_config(spec: ClusterSpec, node: Node) -> str:
+    cfg = {
+        "apiVersion": "kubelet.config.k8s.io/v1beta1",
+        "kind": "KubeletConfiguration",
+        "authentication": {
+            "anonymous": {"enabled": False},
+            "webhook": {"enabled": True},
+            "x509": {"clientCAFile": f"{PKI}/ca.crt"},
+        },
+        "authorization": {"mode": "Webhook"},
+        "cgroupDriver": "cgroupfs",
+        "containerRuntimeEndpoint": "unix:///run/containerd/containerd.sock",
+        "tlsCertFile": f"{PKI}/kubelet.crt",
+        "tlsPrivateKeyFile": f"{PKI}/kubelet.key",
+        "clusterDomain": "cluster.local",
+        "resolvConf": "/etc/resolv.conf",
+        "podCIDR": node.pod_cidr,
+        "failSwapOn": False,
+        "oomScoreAdj": 0,
+        "evictionHard": {
+            "memory.available": "0%",
+            "nodefs.available": "0%",
+            "nodefs.inodesFree": "0%",
+            "imagefs.available": "0%",
+        },
+        "imageGCHighThresholdPercent": 100,
+        "serializeImagePulls": False,
+        "protectKernelDefaults": False,
+        "nodeStatusReportFrequency": "10s",
+        "syncFrequency": "10s",
+    }
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def kube_proxy_config(spec: ClusterSpec, node: Node) -> str:
+    cfg = {
+        "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
+        "kind": "KubeProxyConfiguration",
+        "clientConnection": {"kubeconfig": "/etc/kubernetes/kube-proxy.kubeconfig"},
+        "mode": "iptables",
+        "clusterCIDR": spec.pod_cidr,
+        "hostnameOverride": node.name,
+        "bindAddress": node.ip,
+        "healthzBindAddress": "127.0.0.1:10256",
+        "metricsBindAddress": "127.0.0.1:10249",
+        "oomScoreAdj": 0,
+        # The host's conntrack table is shared and its size is not the container's to set.
+        "conntrack": {"maxPerCore": 0},
+    }
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def containerd_config(sandbox_image: str) -> str:
+    return f'''version = 2
+
+[plugins."io.containerd.grpc.v1.cri"]
+  # Built locally and imported at provisioning: containerd must never try to pull it.
+  sandbox_image = "{sandbox_image}"
+  # Lowering oom_score_adj needs CAP_SYS_RESOURCE, which the node container lacks.
+  restrict_oom_score_adj = true
+  disable_apparmor = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "/etc/cni/net.d"
+'''
+
+
+def cni_conflist(spec: ClusterSpec, node: Node) -> str:
+    """bridge + host-local on the minion's fixed /24; no masquerade, routes carry pod IPs."""
+    conf = {
+        "cniVersion": "0.4.0",
+        "name": spec.name,
+        "plugins": [
+            {
+                "type": "bridge",
+                "bridge": "cni0",
+                "isGateway": True,
+                "ipMasq": False,
+                "hairpinMode": True,
+                "ipam": {
+                    "type": "host-local",
+                    "ranges": [[{"subnet": node.pod_cidr}]],
+                    "routes": [{"dst": "0.0.0.0/0"}],
+                },
+            },
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }
+    return json.dumps(conf, indent=2) + "\n"

@@ -1,0 +1,171 @@
+"""pytest hooks only: they feed the run (kubegate.report.run) and results, and publish.
+
+Register with ``pytest_plugins = ["kubegate.report.plugin"]`` in the root conftest.py or
+``-p kubegate.report.plugin``. The process that owns the session (the xdist controller, or
+plain pytest) creates the run and publishes it; xdist workers join it through
+``workerinput`` and only record.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import kubegate
+from kubegate.report import fmt
+from kubegate.report.active import activate, deactivate
+from kubegate.report.publish import Published, publish
+from kubegate.report.results import TestResults
+from kubegate.report.run import RUN_DIR_ENV, RUN_ID_ENV, Run
+
+RUN_KEY = pytest.StashKey[Run]()
+WORKERINPUT_RUN_DIR = "kubegate_run_dir"
+PLUGIN_NAME = "kubegate-report-run"
+# Modes that configure pytest but run no tests; a report dir for them would be clutter.
+NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kubegate-report", "kubegate run reports")
+    group.addoption(
+        "--reports-dir",
+        default=None,
+        help="where reports/<run-id>/ and reports/latest go (default: <rootdir>/reports)",
+    )
+
+
+def _reports_root(config: pytest.Config) -> Path:
+    value = config.getoption("reports_dir")
+    if value is None:
+        return config.rootpath / "reports"
+    return config.invocation_params.dir / Path(value)  # an absolute value wins in the join
+
+
+@pytest.hookimpl(tryfirst=True)  # before junitxml's pytest_configure reads --junitxml
+def pytest_configure(config: pytest.Config) -> None:
+    if any(getattr(config.option, name, False) for name in NO_RUN_OPTIONS):
+        return
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None and WORKERINPUT_RUN_DIR in workerinput:
+        run = Run.join(workerinput[WORKERINPUT_RUN_DIR], origin=str(workerinput.get("workerid", "worker")))
+        config.pluginmanager.register(_WorkerHooks(run), PLUGIN_NAME)
+    else:
+        run = Run.create(_reports_root(config))
+        if hasattr(config.option, "xmlpath") and not config.option.xmlpath:
+            config.option.xmlpath = str(run.dir / "junit.xml")
+        run.add_fact("python", sys.version.split()[0])
+        run.add_fact("pytest", pytest.__version__)
+        run.add_fact("kubegate", kubegate.__version__)
+        run.add_fact("host", f"{platform.node()} ({platform.system()} {platform.machine()})")
+        run.add_fact("pytest args", " ".join(config.invocation_params.args))
+        config.pluginmanager.register(_ControllerHooks(run, config), PLUGIN_NAME)
+    config.stash[RUN_KEY] = run
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook; absent without pytest-xdist
+def pytest_configure_node(node: Any) -> None:
+    run = node.config.stash.get(RUN_KEY, None)
+    if run is not None:
+        node.workerinput[WORKERINPUT_RUN_DIR] = str(run.dir)
+
+
+@pytest.fixture(scope="session")
+def kubegate_run(pytestconfig: pytest.Config) -> Run:
+    """The run this session records into, for tests and fixtures that attach diagnostics or
+    record phases explicitly (``kubegate.report.current()`` returns the same object)."""
+    run = pytestconfig.stash.get(RUN_KEY, None)
+    if run is None:
+        raise pytest.UsageError("kubegate.report.plugin did not create a run for this session")
+    return run
+
+
+class _WorkerHooks:
+    """Per-session hooks as an object, not module functions: pytester runs sessions nested
+    in one process, and each must feed its own run."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        activate(run)
+
+    @pytest.hookimpl(tryfirst=True)  # before the report copies item.user_properties
+    def pytest_runtest_makereport(self, item: pytest.Item) -> None:
+        # junit.xml carries these as <property name="diagnostics" value="attachments/..."/>
+        # (relative to the run dir), which CI test views show next to the failure.
+        for attachment in self.run.take_attachments(item.nodeid):
+            prop = ("diagnostics", attachment.path)
+            if not attachment.missing and prop not in item.user_properties:
+                item.user_properties.append(prop)
+
+    def pytest_unconfigure(self) -> None:
+        deactivate(self.run)
+
+
+class _ControllerHooks(_WorkerHooks):
+    def __init__(self, run: Run, config: pytest.Config) -> None:
+        super().__init__(run)
+        self.config = config
+        self.results = TestResults()
+        self.published: Published | None = None
+        # Children (xdist workers, a `kubegate` CLI a test starts) join the run through these.
+        self.saved_env = {name: os.environ.get(name) for name in (RUN_DIR_ENV, RUN_ID_ENV)}
+        os.environ[RUN_DIR_ENV] = str(run.dir)
+        os.environ[RUN_ID_ENV] = run.run_id
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.results.add_report(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self.results.add_collect_report(report)
+
+    @pytest.hookimpl(trylast=True)  # after other plugins' sessionfinish may still record
+    def pytest_sessionfinish(self, exitstatus: int) -> None:
+        xmlpath = getattr(self.config.option, "xmlpath", None)
+        junit = None
+        if xmlpath:
+            path = Path(xmlpath).absolute()
+            junit = path.relative_to(self.run.dir).as_posix() if path.is_relative_to(self.run.dir) else str(path)
+        self.published = publish(self.run, self.results, int(exitstatus), junit)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        published = self.published
+        if published is None:
+            return
+        s = published.summary
+        c = s["counts"]
+        tr = terminalreporter
+        tr.write_sep("=", "kubegate report")
+        color = {"passed": {"green": True}, "failed": {"red": True}}.get(s["verdict"], {"yellow": True})
+        tr.write("verdict: ")
+        tr.write(s["verdict"].upper(), bold=True, **color)
+        reruns = f"{c['reruns']} reruns" + (f" ({c['flaky']} passed only after rerun)" if c["flaky"] else "")
+        tr.write_line(
+            f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
+        )
+        recorded = [p for p in s["phases"] if p["kind"] == "phase"]
+        if recorded:
+            tr.write_line("phases: " + ", ".join(f"{p['name']} {fmt.duration(p['duration_s'])}" for p in recorded))
+        tr.write_line(f"run {s['run_id']} took {fmt.duration(s['duration_s'])}")
+        tr.write_line(f"report: {self._show(published.html_path)}")
+        if published.latest_error:
+            tr.write_line(f"could not update {self.run.dir.parent / 'latest'}: {published.latest_error}", yellow=True)
+        else:
+            tr.write_line(f"latest: {self._show(self.run.dir.parent / 'latest' / published.html_path.name)}")
+
+    def _show(self, path: Path) -> str:
+        try:
+            return os.path.relpath(path, self.config.invocation_params.dir)
+        except ValueError:
+            return str(path)
+
+    def pytest_unconfigure(self) -> None:
+        super().pytest_unconfigure()
+        for name, value in self.saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -1,0 +1,173 @@
+"""summary.json: the machine-readable verdict of a run, and the single input of report.html.
+
+The HTML is rendered from this dict and nothing else, so what a person sees and what CI
+tooling parses can never disagree, and an archived summary.json can be re-rendered.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kubegate.report.records import PhaseRecord, ProbeRecord, Records
+from kubegate.report.results import SEVERITY, TestResults
+from kubegate.report.run import Run
+
+SCHEMA_VERSION = 1
+SUMMARY_FILE = "summary.json"
+
+
+def verdict(counts: dict[str, int], exitstatus: int) -> str:
+    """``failed``: a test failed, so something under test is broken. ``error``: no test
+    failed but the run cannot vouch for anything (setup/teardown or collection errors, an
+    interrupted run, pytest's own errors, or no tests at all). ``passed`` otherwise.
+    A failure outranks errors because it is the more specific, actionable finding."""
+    if counts.get("failed", 0):
+        return "failed"
+    if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0):
+        return "error"
+    if exitstatus != pytest.ExitCode.OK or counts.get("total", 0) == 0:
+        return "error"
+    return "passed"
+
+
+def probe_stats(probes: list[ProbeRecord]) -> dict[str, dict[str, Any]]:
+    """Latencies of failed probes are included (a timeout is a latency worth seeing) and
+    failures counted, so a fast median cannot hide a probe that mostly failed."""
+    by_name: dict[str, list[ProbeRecord]] = defaultdict(list)
+    for probe in probes:
+        by_name[probe.name].append(probe)
+    stats: dict[str, dict[str, Any]] = {}
+    for name in sorted(by_name):
+        latencies = [p.latency_s for p in by_name[name]]
+        stats[name] = {
+            "count": len(latencies),
+            "failed": sum(1 for p in by_name[name] if not p.ok),
+            "min_s": min(latencies),
+            "median_s": statistics.median(latencies),
+            "max_s": max(latencies),
+            "origins": sorted({p.origin for p in by_name[name]}),
+        }
+    return stats
+
+
+def _phase_dict(phase: PhaseRecord, run_started: float, kind: str) -> dict[str, Any]:
+    return {
+        "name": phase.name,
+        "kind": kind,
+        "origin": phase.origin,
+        "started": phase.started,
+        "ended": phase.ended,
+        "offset_s": round(phase.started - run_started, 6),
+        "duration_s": round(phase.duration_s, 6),
+        "attrs": phase.attrs,
+    }
+
+
+def _phases(run: Run, records: Records, results: TestResults, finished: float) -> list[dict[str, Any]]:
+    """Recorded phases plus one derived phase per suite (test file) spanning its first test
+    body to its last teardown, so where the test time went is on the same timeline as
+    bring-up (which would otherwise be counted again inside the first test's setup)."""
+    phases = [_phase_dict(p, run.started, "phase") for p in records.phases]
+    spans: dict[str, tuple[float, float]] = {}
+    for test in results.tests:
+        first = test.body_started if test.body_started is not None else test.started
+        if first is None or test.stopped is None:
+            continue
+        lo, hi = spans.get(test.suite, (first, test.stopped))
+        spans[test.suite] = (min(lo, first), max(hi, test.stopped))
+    for suite, (lo, hi) in spans.items():
+        phases.append(_phase_dict(PhaseRecord(suite, lo, hi, "pytest"), run.started, "suite"))
+    phases.append(_phase_dict(PhaseRecord("session", run.started, finished, "pytest"), run.started, "session"))
+    phases.sort(key=lambda p: (p["kind"] == "session", p["started"], p["ended"]))
+    return phases
+
+
+def _attachment_dicts(records: Records, nodeid: str) -> list[dict[str, Any]]:
+    """One entry per path: a rerun attempt that rewrites the same diagnostics file must not
+    list it twice. The latest label wins."""
+    by_path = {
+        a.path: {"label": a.label, "path": a.path, "missing": a.missing} for a in records.attachments_for(nodeid)
+    }
+    return list(by_path.values())
+
+
+def build_summary(
+    run: Run, results: TestResults, exitstatus: int, finished: float, junit: str | None = None
+) -> dict[str, Any]:
+    records = run.records()
+    counts = results.counts()
+    rank = {name: i for i, name in enumerate(SEVERITY)}
+    tests = []
+    for test in sorted(results.tests, key=lambda t: (rank.get(t.outcome, 0), t.nodeid)):
+        tests.append({**test.to_dict(), "attachments": _attachment_dicts(records, test.nodeid)})
+    failures: list[dict[str, Any]] = [
+        {
+            "nodeid": e.nodeid or "(collection)",
+            "outcome": "collection error",
+            "when": "collect",
+            "headline": e.headline,
+            "longrepr": e.longrepr,
+            "sections": [],
+            "reruns": 0,
+            "rerun_errors": [],
+            "attachments": _attachment_dicts(records, e.nodeid),
+        }
+        for e in results.collection_errors
+    ]
+    # In the order they happened: the first failure is usually the cause of the rest.
+    for test in sorted(
+        (t for t in results.tests if t.outcome in ("failed", "error")), key=lambda t: (t.stopped or 0.0, t.nodeid)
+    ):
+        failures.append(
+            {
+                "nodeid": test.nodeid,
+                "outcome": test.outcome,
+                "when": test.when,
+                "headline": test.headline,
+                "longrepr": test.longrepr,
+                "sections": [list(s) for s in test.sections],
+                "reruns": test.reruns,
+                "rerun_errors": test.rerun_errors,
+                "worker": test.worker,
+                "attachments": _attachment_dicts(records, test.nodeid),
+            }
+        )
+    flaky = [
+        {"nodeid": t.nodeid, "outcome": t.outcome, "reruns": t.reruns, "rerun_errors": t.rerun_errors}
+        for t in results.tests
+        if t.reruns
+    ]
+    return {
+        "schema": SCHEMA_VERSION,
+        "run_id": run.run_id,
+        "started": run.started,
+        "finished": finished,
+        "duration_s": round(finished - run.started, 3),
+        "verdict": verdict(counts, exitstatus),
+        "exitstatus": int(exitstatus),
+        "counts": counts,
+        "failures": failures,
+        "reruns": flaky,
+        "tests": tests,
+        "phases": _phases(run, records, results, finished),
+        "probes": probe_stats(records.probes),
+        "facts": records.facts,
+        "attachments": _attachment_dicts(records, ""),
+        "junit": junit,
+        "unreadable_records": records.unreadable_lines,
+    }
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
+    path = run_dir / SUMMARY_FILE
+    tmp = path.with_name(f".{SUMMARY_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,76 @@
+"""Run settings from pytest options and the environment, validated once at start-up.
+
+A wrong option (unknown provider, missing kubeconfig) fails the run before any
+collection with one line, instead of every test erroring with the same traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from kubegate.errors import KubegateError
+from kubegate.paths import cluster_dir, repo_root
+from kubegate.providers import make_provider
+from kubegate.providers.base import ClusterProvider
+
+DESTROY_POLICIES = ("never", "passing", "always")
+DEFAULT_NAMESPACE = "pulp"
+
+
+@dataclass
+class Settings:
+    root: Path
+    cluster: str
+    kubeconfig: Path | None
+    context: str | None
+    public_ip: str | None
+    destroy: str
+    namespace: str
+    run_id: str
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> Settings:
+        kubeconfig = config.getoption("--kubeconfig")
+        cluster = config.getoption("--cluster")
+        if cluster == "existing" and not kubeconfig:
+            raise KubegateError("--cluster=existing needs --kubeconfig PATH")
+        if kubeconfig and not Path(kubeconfig).is_file():
+            raise KubegateError(f"--kubeconfig {kubeconfig}: no such file")
+        run_id = os.environ.get("KUBEGATE_RUN_ID") or _run_id(config)
+        return cls(
+            root=repo_root(Path(str(config.rootpath))),
+            cluster=cluster,
+            kubeconfig=Path(kubeconfig).resolve() if kubeconfig else None,
+            context=config.getoption("--context"),
+            public_ip=config.getoption("--public-ip"),
+            destroy=config.getoption("--destroy"),
+            namespace=config.getoption("--namespace") or os.environ.get("KUBEGATE_NAMESPACE", DEFAULT_NAMESPACE),
+            run_id=run_id,
+        )
+
+    def provider(self) -> ClusterProvider:
+        return make_provider(self.cluster, self.root, kubeconfig=self.kubeconfig, context=self.context,
+                             public_ip=self.public_ip)
+
+    def used_marker(self) -> Path:
+        """Written by the cluster fixture; tells the controller a cluster was used this run."""
+        return cluster_dir(self.root) / f"used-{self.run_id}"
+
+
+def _run_id(config: pytest.Config) -> str:
+    """Shared by xdist workers: the controller's id travels in workerinput."""
+    worker = getattr(config, "workerinput", None)
+    if worker and "kubegate_run_id" in worker:
+        return str(worker["kubegate_run_id"])
+    import secrets
+    import time
+    rid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    os.environ["KUBEGATE_RUN_ID"] = rid  # inherited by xdist workers
+    return rid
+
+
+settings_key = pytest.StashKey[Settings]()

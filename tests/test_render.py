@@ -1,0 +1,85 @@
+"""Node files rendered on the host: what each node gets, with which modes."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kubegate.pki import ensure_pki
+from kubegate.render import configs, nodeprep, units
+from kubegate.render.cluster import render_all, write_node
+from kubegate.spec import ClusterSpec
+
+SPEC = ClusterSpec()
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    pki = ensure_pki(tmp_path_factory.mktemp("pki"), SPEC)
+    return {nf.node.name: nf for nf in render_all(SPEC, pki, "docker.io/kubegate/pause:abc")}
+
+
+def test_master_runs_control_plane_only(rendered) -> None:  # type: ignore[no-untyped-def]
+    m = rendered["master"]
+    assert m.units == ("kubegate-node-prep.service", "etcd.service", "kube-apiserver.service",
+                       "kube-controller-manager.service", "kube-scheduler.service")
+    assert not any("kubelet" in u for u in m.units), "the master must not be a Kubernetes node"
+
+
+def test_apiserver_flags_secure_defaults() -> None:
+    text = units.kube_apiserver(SPEC)
+    for flag in ("--authorization-mode=Node,RBAC", "--anonymous-auth=false", "--service-cluster-ip-range=10.247.0.0/16",
+                 "--advertise-address=10.245.1.2", "--etcd-servers=https://127.0.0.1:2379"):
+        assert flag in text
+
+
+def test_minions_get_their_own_pod_cidr_and_identity(rendered) -> None:  # type: ignore[no-untyped-def]
+    for i, m in enumerate(SPEC.minions, start=1):
+        files = rendered[m.name].files
+        cni = json.loads(files["etc/cni/net.d/10-kubegate.conflist"][0])
+        assert cni["plugins"][0]["ipam"]["ranges"] == [[{"subnet": f"10.246.{i}.0/24"}]]
+        kc = yaml.safe_load(files["etc/kubernetes/kubelet.kubeconfig"][0])
+        assert kc["users"][0]["name"] == f"system:node:{m.name}"
+        assert kc["clusters"][0]["cluster"]["server"] == "https://10.245.1.2:6443"
+        unit = files["etc/systemd/system/kubelet.service"][0].decode()
+        assert f"--node-ip={m.ip}" in unit and f"--hostname-override={m.name}" in unit
+
+
+def test_secrets_are_0600_everything_else_readable(rendered) -> None:  # type: ignore[no-untyped-def]
+    for nf in rendered.values():
+        for path, (_, mode) in nf.files.items():
+            if path.endswith((".key", ".kubeconfig")):
+                assert mode == 0o600, path
+            else:
+                assert mode in (0o644, 0o755), path
+
+
+def test_routes_go_to_the_other_minions_only() -> None:
+    script = nodeprep.render_node_prep(SPEC, SPEC.minions[1])
+    assert "ip route replace 10.246.1.0/24 via 10.245.1.3" in script
+    assert "ip route replace 10.246.3.0/24 via 10.245.1.5" in script
+    assert "10.246.2.0/24" not in script
+    master = nodeprep.render_node_prep(SPEC, SPEC.master)
+    assert master.count("ip route replace") == 3
+    assert "KUBELET_CGROUP_ROOT" not in master
+
+
+def test_kubelet_and_proxy_settings_for_container_nodes() -> None:
+    m = SPEC.minions[0]
+    kubelet = yaml.safe_load(configs.kubelet_config(SPEC, m))
+    assert kubelet["failSwapOn"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["authentication"]["anonymous"]["enabled"] is False
+    proxy = yaml.safe_load(configs.kube_proxy_config(SPEC, m))
+    assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.246.0.0/16"
+    assert 'sandbox_image = "docker.io/kubegate/pause:abc"' in configs.containerd_config("docker.io/kubegate/pause:abc")
+
+
+def test_write_node_is_idempotent_and_atomic(rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    nf = rendered["minion-2"]
+    assert write_node(tmp_path, nf, "v1.34.4") is True
+    assert write_node(tmp_path, nf, "v1.34.4") is False
+    key = tmp_path / "minion-2" / "rootfs" / "etc/kubernetes/pki/kubelet.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "minion-2" / "units").read_text().split() == list(nf.units)
+    assert not list(tmp_path.glob(".*.tmp"))
