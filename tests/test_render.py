@@ -62,17 +62,18 @@ def test_routes_go_to_the_other_minions_only() -> None:
     assert "10.246.2.0/24" not in script
     master = nodeprep.render_node_prep(SPEC, SPEC.master)
     assert master.count("ip route replace") == 3
-    assert "KUBELET_CGROUP_ROOT" not in master
 
 
 def test_kubelet_and_proxy_settings_for_container_nodes() -> None:
     m = SPEC.minions[0]
     kubelet = yaml.safe_load(configs.kubelet_config(SPEC, m))
-    assert kubelet["failSwapOn"] is False and kubelet["cgroupDriver"] == "cgroupfs"
+    assert kubelet["failSwapOn"] is False and kubelet["cgroupDriver"] == "systemd"
     assert kubelet["authentication"]["anonymous"]["enabled"] is False
     proxy = yaml.safe_load(configs.kube_proxy_config(SPEC, m))
     assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.246.0.0/16"
-    assert 'sandbox_image = "docker.io/kubegate/pause:abc"' in configs.containerd_config("docker.io/kubegate/pause:abc")
+    ctd = configs.containerd_config("docker.io/kubegate/pause:abc")
+    assert 'sandbox_image = "docker.io/kubegate/pause:abc"' in ctd
+    assert "SystemdCgroup = true" in ctd and "restrict_oom_score_adj = true" in ctd
 
 
 def test_write_node_is_idempotent_and_atomic(rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

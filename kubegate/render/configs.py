@@ -27,7 +27,7 @@ def kubelet_config(spec: ClusterSpec, node: Node) -> str:
             "x509": {"clientCAFile": f"{PKI}/ca.crt"},
         },
         "authorization": {"mode": "Webhook"},
-        "cgroupDriver": "cgroupfs",
+        "cgroupDriver": "systemd",
         "containerRuntimeEndpoint": "unix:///run/containerd/containerd.sock",
         "tlsCertFile": f"{PKI}/kubelet.crt",
         "tlsPrivateKeyFile": f"{PKI}/kubelet.key",
@@ -84,7 +84,7 @@ def containerd_config(sandbox_image: str) -> str:
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
+        SystemdCgroup = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "/etc/cni/net.d"

@@ -14,13 +14,11 @@ KUBE = "/etc/kubernetes"
 
 
 def _unit(description: str, exec_start: list[str], *, after: str = "network-online.target",
-          pre: list[str] | None = None, env_file: str | None = None, extra: str = "") -> str:
+          pre: list[str] | None = None, extra: str = "") -> str:
     """A long-running service restarted on failure: components wait for each other by retrying."""
     cmd = " \\\n  ".join(exec_start)
     lines = ["[Unit]", f"Description={description}", f"Wants={after}", f"After={after}", "",
              "[Service]"]
-    if env_file:
-        lines.append(f"EnvironmentFile=-{env_file}")
     lines += [f"ExecStartPre={p}" for p in pre or []]
     lines += [f"ExecStart={cmd}", "Restart=always", "RestartSec=2", "StartLimitIntervalSec=0"]
     if extra:
@@ -130,17 +128,15 @@ def containerd() -> str:
 
 
 def kubelet(node: Node) -> str:
-    """kubelet with a cgroup root nested in the node container's own cgroup (see node_prep)."""
+    """kubelet on the node's systemd (kubegate-init gives each node container its own cgroup tree)."""
     return _unit("kubelet (kubegate)", [
         "/usr/local/bin/kubelet",
         "--config=/var/lib/kubelet/config.yaml",
         f"--kubeconfig={KUBE}/kubelet.kubeconfig",
         f"--node-ip={node.ip}",
         f"--hostname-override={node.name}",
-        "--cgroup-root=${KUBELET_CGROUP_ROOT}",
         "--v=1",
-    ], after="containerd.service", env_file="/run/kubegate/kubelet.env",
-        pre=["/usr/local/sbin/kubegate-node-prep"])
+    ], after="containerd.service")
 
 
 def kube_proxy(node: Node) -> str:
