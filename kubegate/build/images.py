@@ -99,6 +99,14 @@ def ensure_images(root: Path, log_dir: Path) -> dict[str, str]:
     return refs
 
 
+def qualified(ref: str) -> str:
+    """The name containerd gives an imported image: Docker Hub's implicit domain made explicit."""
+    first = ref.split("/", 1)[0]
+    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
+        return ref
+    return f"docker.io/{ref}" if "/" in ref else f"docker.io/library/{ref}"
+
+
 def export_for_minions(refs: dict[str, str]) -> Path:
     """`docker save` each minion image whose tar is missing or stale; returns the images folder."""
     out = dist_dir() / "images"
@@ -112,11 +120,11 @@ def export_for_minions(refs: dict[str, str]) -> Path:
         iid = image_id(ref) or ""
         tar = out / f"{image.name}.tar"
         entry = index.get(tar.name, {})
-        if tar.is_file() and entry.get("id") == iid and entry.get("ref") == ref:
+        if tar.is_file() and entry.get("id") == iid and entry.get("ref") == qualified(ref):
             continue
         tmp = tar.with_suffix(".tar.tmp")
         _docker("save", "-o", str(tmp), ref)
         tmp.replace(tar)
-        index[tar.name] = {"ref": ref, "id": iid}
+        index[tar.name] = {"ref": qualified(ref), "id": iid}
     index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
     return out
