@@ -4,4 +4,5 @@ pytest_plugins = [
     "kubegate.plugin",
     "kubegate.report.plugin",
     "fixtures.cluster",
+    "fixtures.services",
 ]

@@ -12,6 +12,7 @@ result carries them; they are also redacted from error text as a second guard.
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import time
 import uuid
@@ -36,6 +37,9 @@ DEFAULT_PORT = 5672
 REFUSAL_KINDS = frozenset({AUTH_FAILURE, CLOSED, PROTOCOL})
 
 
+VIRTUAL_HOST = os.environ.get("KUBEGATE_MSG_VHOST", "default")
+
+
 def _ms() -> float:
     return time.monotonic() * 1000.0
 
@@ -44,6 +48,10 @@ def _connect(host: str, port: int, timeout_s: float, **kwargs: Any) -> Any:
     from proton.utils import BlockingConnection
 
     # reconnect=False: a refused or failed connection is reported, not retried.
+    # Broker-J picks the virtual host from the open frame's hostname. Through a ClusterIP or
+    # an externalIP that is an address the broker has never heard of, so name the virtual
+    # host explicitly (as AMQP 1.0 clients of a multi-vhost broker must).
+    kwargs.setdefault("virtual_host", VIRTUAL_HOST)
     return BlockingConnection(f"amqp://{target_of(host, port)}", timeout=timeout_s, reconnect=False, **kwargs)
 
 
