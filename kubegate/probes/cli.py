@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(mongo, 27017, 5.0)
     mongo.add_argument("--database", default="kubegate")
     mongo.add_argument("--collection", default="probe")
+    mongo.add_argument("--read-id", help="skip the write; read back this document id (written elsewhere)")
 
     shell = sub.add_parser("mongosh", help='echo "show dbs" | mongosh mongodb://HOST:PORT')
     common(shell, 27017, 10.0)
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
         from .mongo import probe_mongo
 
         return probe_mongo(args.host, args.port, database=args.database, collection=args.collection,
+                           read_id=args.read_id,
                            timeout_s=args.timeout)
     if args.probe == "mongosh":
         from .mongosh import show_dbs

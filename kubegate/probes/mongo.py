@@ -26,6 +26,7 @@ def probe_mongo(
     database: str = "kubegate",
     collection: str = "probe",
     timeout_s: float = 5.0,
+    read_id: str | None = None,
 ) -> ProbeResult:
     """Connect, `list_database_names`, insert one document into database.collection, read it back.
 
@@ -58,6 +59,17 @@ def probe_mongo(
         t = _ms()
         details["databases"] = sorted(client.list_database_names())
         details["list_ms"] = round(_ms() - t, 2)
+
+        if read_id is not None:
+            step = f"find {read_id} in {database}.{collection}"
+            t = _ms()
+            found = client[database][collection].find_one({"_id": read_id})
+            details["read_ms"] = round(_ms() - t, 2)
+            if found is None:
+                return fail("mongo", target, started, _ms(), f"document {read_id} not found", action=step,
+                            kind=MISMATCH, details=details)
+            details["read_from"] = found.get("from")
+            return ProbeResult(probe="mongo", target=target, ok=True, latency_ms=_ms() - started, details=details)
 
         step = f"insert into {database}.{collection}"
         doc = {"_id": f"probe-{uuid.uuid4().hex}", "from": origin(), "written_at": time.time()}

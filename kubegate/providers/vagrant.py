@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import vagrant
+from filelock import FileLock
 
 from kubegate import prereqs
 from kubegate.build import gobuild, images
@@ -88,11 +89,14 @@ class VagrantProvider(ClusterProvider):
         return vagrant.Vagrant(root=str(self.root), out_cm=cm, err_cm=cm, env=env)
 
     def up(self) -> None:
+        """One bring-up at a time per checkout: CLI, pytest sessions and xdist workers wait for it."""
+        self.state.mkdir(parents=True, exist_ok=True)
         prog = Progress("kubegate up")
-        try:
-            self._up(prog)
-        finally:
-            prog.write_json(reports_dir(self.root) / "bringup", "bringup")
+        with FileLock(str(self.state / "up.lock")):
+            try:
+                self._up(prog)
+            finally:
+                prog.write_json(reports_dir(self.root) / "bringup", "bringup")
 
     def _up(self, prog: Progress) -> None:
         with prog.phase("prerequisites"):
