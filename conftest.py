@@ -5,4 +5,5 @@ pytest_plugins = [
     "kubegate.report.plugin",
     "fixtures.cluster",
     "fixtures.services",
+    "fixtures.clients",
 ]

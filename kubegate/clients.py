@@ -1,0 +1,108 @@
+"""Client pods on each minion, and probes run from them or from the host.
+
+The seed checked its services by hand from one place. kubegate checks them from a pod on
+every minion (a node-aware matrix: kube-proxy's rules differ per node) and from the host
+through the publicIP, with the same probe code (`kubegate-probe`, shipped in the client
+image) so a failure reads the same wherever it happened. Every probe's latency goes to the
+run report.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kubegate.kubectl import Kubectl
+from kubegate.namespaces import labels
+
+CLIENT_LABEL = "kubegate.io/client"
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    """One probe's JSON result, plus where it ran from (for messages and the report)."""
+
+    name: str
+    origin: str
+    ok: bool
+    latency_ms: float
+    details: dict[str, Any]
+    error: str | None
+
+    def explain(self) -> str:
+        return f"{self.name} from {self.origin}: {self.error or 'ok'}"
+
+
+def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str, Any]:
+    """A pod that idles so probes can be exec'd in it; pinned to `node` unless None."""
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "labels": {**labels(run_id), CLIENT_LABEL: "true"}},
+        "spec": {
+            **({"nodeSelector": {"kubernetes.io/hostname": node}} if node else {}),
+            "terminationGracePeriodSeconds": 0,
+            "containers": [{"name": "client", "image": image, "imagePullPolicy": "Never",
+                            "command": ["sleep", "infinity"]}],
+        },
+    }
+
+
+def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
+    """One client pod per node; returns node -> pod name once all are Running."""
+    pods = {node: f"{prefix}-{node}" for node in nodes}
+    items = [client_pod(name, node, image, run_id) for node, name in pods.items()]
+    k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    for name in pods.values():
+        k.wait(f"pod/{name}", "condition=Ready", timeout=120)
+    return pods
+
+
+def delete_clients(k: Kubectl, pods: dict[str, str]) -> None:
+    if pods:
+        k.run_e("delete", "pod", *pods.values(), "--ignore-not-found", "--wait=false")
+
+
+def _outcome(name: str, origin: str, stdout: str, stderr: str, rc: int) -> ProbeOutcome:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+            except ValueError:
+                break
+            return ProbeOutcome(name, origin, bool(data.get("ok")), float(data.get("latency_ms") or 0.0),
+                                dict(data.get("details") or {}), data.get("error"))
+    err = (stderr.strip() or stdout.strip() or f"exit {rc}").splitlines()[-1]
+    return ProbeOutcome(name, origin, False, 0.0, {}, f"probe did not run ({err})")
+
+
+def _record(outcome: ProbeOutcome, started: float) -> None:
+    from kubegate.report import current
+    current().record_probe(outcome.name, outcome.latency_ms / 1000.0, outcome.ok, source=outcome.origin,
+                           wall_s=round(time.monotonic() - started, 3))
+
+
+def probe_in_pod(k: Kubectl, pod: str, name: str, args: list[str], *, stdin: str | None = None,
+                 timeout: float = 90) -> ProbeOutcome:
+    """`kubectl exec POD -- kubegate-probe ARGS --json`; `$VAR` in args expands inside the pod."""
+    started = time.monotonic()
+    script = "exec kubegate-probe " + " ".join(args) + " --json"
+    exec_args = ["exec", *(["-i"] if stdin is not None else []), pod, "--", "sh", "-c", script]
+    res = k.run_e(*exec_args, stdin=stdin, timeout=timeout)
+    outcome = _outcome(name, f"pod {pod}", res.stdout, res.stderr, res.returncode)
+    _record(outcome, started)
+    return outcome
+
+
+def probe_from_host(name: str, args: list[str], *, env: dict[str, str] | None = None,
+                    timeout: float = 90) -> ProbeOutcome:
+    """The same probe code, run on the host (the seed's `mongo <minion IP>` from the desktop)."""
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "kubegate.probes", *args, "--json"], capture_output=True,
+                          text=True, timeout=timeout, env=env, check=False)
+    outcome = _outcome(name, "host", proc.stdout, proc.stderr, proc.returncode)
+    _record(outcome, started)
+    return outcome

@@ -1,0 +1,76 @@
+"""Service discovery through environment variables, and the seed's ordering caveat.
+
+Kubernetes injects `{NAME}_SERVICE_HOST` and friends only into pods started after the
+Service existed (kubelet pkg/kubelet/envvars), which is why the seed creates Services
+before their pods. Both halves are checked: the variables are right, and a pod started
+too early lacks them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from kubegate import namespaces
+from kubegate.clients import client_pod
+from kubegate.deploy import Deployment
+from kubegate.kubectl import Kubectl
+from kubegate.providers.base import ClusterProvider
+from kubegate.settings import Settings
+
+pytestmark = [pytest.mark.connectivity]
+
+
+def pod_env(k: Kubectl, pod: str) -> dict[str, str]:
+    out = k.run("exec", pod, "--", "env").stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("service", ["db", "msg"])
+def test_pod_created_after_service_carries_its_variables(
+    service: str, services: Deployment, services_kubectl: Kubectl, clients: dict[str, str]
+) -> None:
+    env = pod_env(services_kubectl, next(iter(clients.values())))
+    name, ip, port = service.upper(), services.cluster_ips[service], services.ports[service]
+    expected = {
+        f"{name}_SERVICE_HOST": ip,
+        f"{name}_SERVICE_PORT": str(port),
+        f"{name}_PORT": f"tcp://{ip}:{port}",
+        f"{name}_PORT_{port}_TCP": f"tcp://{ip}:{port}",
+        f"{name}_PORT_{port}_TCP_PROTO": "tcp",
+        f"{name}_PORT_{port}_TCP_PORT": str(port),
+        f"{name}_PORT_{port}_TCP_ADDR": ip,
+    }
+    got = {k: env.get(k) for k in expected}
+    assert got == expected, f"service variables for {service} in a pod created after it"
+
+
+@pytest.fixture(scope="module")
+def ordering(cluster: ClusterProvider, settings: Settings) -> Iterator[tuple[Kubectl, str]]:
+    k = cluster.kubectl()
+    image = cluster.images().get("client")
+    if not image:
+        pytest.skip("no client image for this cluster; set KUBEGATE_CLIENT_IMAGE")
+    ns = namespaces.create(k, namespaces.unique_name("kg-order"), settings.run_id)
+    try:
+        yield k.with_namespace(ns), image
+    finally:
+        namespaces.delete(k, ns)
+
+
+def test_pod_created_before_service_lacks_its_variables(ordering: tuple[Kubectl, str], settings: Settings) -> None:
+    kn, image = ordering
+    kn.apply(json.dumps(client_pod("early", None, image, settings.run_id)))
+    kn.wait("pod/early", "condition=Ready", timeout=120)
+    kn.apply(json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "late"},
+                         "spec": {"selector": {"app": "late"}, "ports": [{"port": 8080}]}}))
+    late_ip = kn.get_json("service", "late")["spec"]["clusterIP"]
+    kn.apply(json.dumps(client_pod("after", None, image, settings.run_id)))
+    kn.wait("pod/after", "condition=Ready", timeout=120)
+    early, after = pod_env(kn, "early"), pod_env(kn, "after")
+    assert "LATE_SERVICE_HOST" not in early, "a pod started before the Service must not get its variables"
+    assert after.get("LATE_SERVICE_HOST") == late_ip
+    assert after.get("LATE_PORT") == f"tcp://{late_ip}:8080"
