@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
