@@ -5,5 +5,6 @@ pytest_plugins = [
     "kubegate.report.plugin",
     "fixtures.cluster",
     "fixtures.services",
+    "fixtures.golden",
     "fixtures.clients",
 ]

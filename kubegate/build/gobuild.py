@@ -73,8 +73,26 @@ def _go() -> str:
     return go
 
 
-def _run(cmd: list[str], cwd: Path, log: Path) -> None:
+MIN_GO = (1, 24)
+FALLBACK_TOOLCHAIN = "go1.27.3"  # the toolchain the Go module proxy serves here
+
+
+def go_env() -> dict[str, str]:
+    """Build environment; an old Go (e.g. Debian's) fetches a current toolchain via GOTOOLCHAIN."""
     env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    out = subprocess.run([_go(), "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout
+    parts = out.strip().removeprefix("go").split(".")
+    try:
+        version = (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        version = (0, 0)
+    if version < MIN_GO and "GOTOOLCHAIN" not in os.environ:
+        env["GOTOOLCHAIN"] = FALLBACK_TOOLCHAIN
+    return env
+
+
+def _run(cmd: list[str], cwd: Path, log: Path) -> None:
+    env = go_env()
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
         fh.flush()

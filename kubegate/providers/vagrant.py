@@ -244,6 +244,11 @@ class VagrantProvider(ClusterProvider):
             cid, cname = parts[0], parts[1]
             if cid not in tracked and cname.startswith(prefix):
                 subprocess.run(["docker", "rm", "-f", "-v", cid], capture_output=True, check=False)
+        # Node containers whose checkout is gone (a deleted CI clone) can be tracked by nothing.
+        for line in proc.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2].startswith("/") and not Path(parts[2]).exists():
+                subprocess.run(["docker", "rm", "-f", "-v", parts[0]], capture_output=True, check=False)
 
     def wait_ready(self, timeout: float) -> str:
         want = {m.name for m in self.spec.minions}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up a Debian 12 machine for kubegate (run as root): OS packages, the Python package,
+# mongosh, and a running Docker Engine. Idempotent and quick when everything is there;
+# everything kubegate builds later (Kubernetes from source, images) is cached outside the
+# checkout, in ${KUBEGATE_CACHE:-~/.cache/kubegate}.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+say() { echo "kubegate setup: $*"; }
+
+[[ $(id -u) == 0 ]] || { echo "kubegate setup: run as root (apt-get and dockerd need it)" >&2; exit 1; }
+
+# command -> Debian package
+declare -A PKG=(
+  [dockerd]=docker.io [vagrant]=vagrant [debootstrap]=debootstrap [mvn]=maven
+  [java]=openjdk-17-jre-headless [gcc]=gcc [ssh]=openssh-client [curl]=curl [npm]=npm
+)
+need=()
+for cmd in "${!PKG[@]}"; do command -v "$cmd" >/dev/null 2>&1 || need+=("${PKG[$cmd]}"); done
+[[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || need+=(libc6-dev)
+# vagrant-libvirt lets `vagrant validate` check the libvirt provider block too.
+[[ -d /usr/share/rubygems-integration/all/gems/vagrant-libvirt-0.11.2 ]] || \
+  dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'ok installed' || need+=(vagrant-libvirt)
+if ! command -v go >/dev/null 2>&1; then
+  # Debian's Go is too old for Kubernetes 1.34; kubegate's build then asks the Go module
+  # proxy for a current toolchain (GOTOOLCHAIN), which this bootstrap Go can fetch.
+  need+=(golang-go)
+fi
+if ((${#need[@]})); then
+  say "installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  say "OS packages present"
+fi
+
+py=${PYTHON:-python3}
+if ! "$py" -c 'import kubegate, vagrant, proton, pymongo, cryptography, xdist' >/dev/null 2>&1 \
+   || [[ $("$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
+  say "installing the kubegate package (editable) and its dependencies"
+  "$py" -m pip install -q -e '.[dev]'
+fi
+
+say "mongosh: $("$py" -c 'from kubegate.probes.mongosh import install_mongosh; print(install_mongosh())')"
+bash cluster/host/ensure-dockerd.sh
+say "Docker Engine $(docker version --format '{{.Server.Version}}') running; ready"

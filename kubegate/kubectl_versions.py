@@ -1,0 +1,227 @@
+"""Which kubectl binaries on this machine may talk to the cluster under test.
+
+kubectl is supported within one minor version of the API server. Machines often carry
+several: the google-cloud-sdk ships a `kubectl` dispatcher next to `kubectl.1.27` ...
+`kubectl.1.33`, and the dispatcher's own choice can fall outside that skew (it picked 1.32
+for a 1.34 server). So the harness looks for versioned binaries itself, asks each for its
+client version (no server needed) and keeps those in skew; the contract suites run once per
+kept binary and the harness's default picks the closest one.
+
+Parsing and selection are pure functions (unit-tested in tests/test_kubectl_versions.py);
+only `client_version`, `server_minor` and the `discover`/`resolve_binary` wrappers run
+processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ENV_BINARY = "KUBEGATE_KUBECTL"
+SKEW = 1
+_VERSIONED = re.compile(r"^kubectl\.(\d+)\.(\d+)$")
+_MINOR = re.compile(r"^(\d+)")
+
+
+@dataclass(frozen=True, order=True)
+class KubectlBinary:
+    """One kubectl executable and the client version it reports."""
+
+    minor: int
+    path: str
+    major: int = 1
+    git_version: str = ""
+
+    @property
+    def label(self) -> str:
+        """Stable test id: `kubectl-1.33` (the patch level changes with every SDK update)."""
+        return f"kubectl-{self.major}.{self.minor}"
+
+
+@dataclass
+class Discovery:
+    """Every candidate's fate, so a skip can say why each binary was left out."""
+
+    server: tuple[int, int] | None
+    in_skew: list[KubectlBinary] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    def reason_none(self) -> str:
+        server = f"{self.server[0]}.{self.server[1]}" if self.server else "unknown"
+        why = "; ".join(f"{Path(p).name}: {r}" for p, r in self.rejected) or "no kubectl binaries found"
+        return f"no kubectl within ±{SKEW} minor of server {server} ({why})"
+
+
+def parse_minor(value: str) -> int:
+    """`"33"` -> 33; `"32+"` (vendor builds, the SDK dispatcher) -> 32."""
+    m = _MINOR.match(value.strip())
+    if not m:
+        raise ValueError(f"not a minor version: {value!r}")
+    return int(m.group(1))
+
+
+def parse_client_version(stdout: str) -> tuple[int, int, str]:
+    """(major, minor, gitVersion) from `kubectl version --client -o json`."""
+    data = json.loads(stdout)
+    client = data["clientVersion"]
+    return parse_minor(str(client["major"])), parse_minor(str(client["minor"])), str(client.get("gitVersion", ""))
+
+
+def parse_server_version(stdout: str) -> tuple[int, int]:
+    """(major, minor) from the API server's /version document."""
+    data = json.loads(stdout)
+    return parse_minor(str(data["major"])), parse_minor(str(data["minor"]))
+
+
+def is_dispatcher(git_version: str) -> bool:
+    """The SDK dispatcher execs another binary chosen per server, so its own version says nothing."""
+    return "dispatcher" in git_version
+
+
+def within_skew(client: tuple[int, int], server: tuple[int, int], skew: int = SKEW) -> bool:
+    return client[0] == server[0] and abs(client[1] - server[1]) <= skew
+
+
+def rank(binary: KubectlBinary, server: tuple[int, int]) -> tuple[int, int, str]:
+    """Closest minor first; on a tie the older client (n-1 is what most users run against n)."""
+    delta = binary.minor - server[1]
+    return abs(delta), 1 if delta > 0 else 0, binary.path
+
+
+def candidate_paths(resolved: str | None, extra: Iterable[str] = ()) -> list[str]:
+    """`extra` (e.g. $KUBEGATE_KUBECTL) first, then the resolved kubectl and its versioned siblings.
+
+    Symlinks are followed (/usr/bin/kubectl -> /usr/lib/google-cloud-sdk/bin/kubectl) because
+    the siblings live next to the real file, not next to the link. Duplicates are dropped by
+    real path so one binary reached two ways runs once.
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(p: str) -> None:
+        real = os.path.realpath(p)
+        if real not in seen and os.path.isfile(real) and os.access(real, os.X_OK):
+            seen.add(real)
+            out.append(real)
+
+    for p in extra:
+        if p:
+            add(shutil.which(p) or p)
+    if resolved:
+        real = Path(os.path.realpath(resolved))
+        add(str(real))
+        try:
+            siblings = sorted(real.parent.iterdir())
+        except OSError:
+            siblings = []
+        for s in siblings:
+            if _VERSIONED.match(s.name):
+                add(str(s))
+    return out
+
+
+def select(server: tuple[int, int], found: Sequence[tuple[str, tuple[int, int, str] | str]]) -> Discovery:
+    """Sort probed candidates into in-skew binaries (best first) and rejects with reasons.
+
+    `found` pairs each path with either its parsed client version or the error probing it.
+    Only one binary per minor is kept: two 1.33 builds would run the same contract twice.
+    """
+    disc = Discovery(server=server)
+    by_minor: dict[tuple[int, int], KubectlBinary] = {}
+    for path, probed in found:
+        if isinstance(probed, str):
+            disc.rejected.append((path, probed))
+            continue
+        major, minor, git = probed
+        if is_dispatcher(git):
+            disc.rejected.append((path, f"{git} is a dispatcher (it picks another binary per server)"))
+        elif not within_skew((major, minor), server):
+            disc.rejected.append((path, f"client {major}.{minor} outside ±{SKEW} of server {server[0]}.{server[1]}"))
+        elif (major, minor) in by_minor:
+            disc.rejected.append((path, f"another {major}.{minor} already chosen ({by_minor[(major, minor)].path})"))
+        else:
+            by_minor[(major, minor)] = KubectlBinary(minor=minor, path=path, major=major, git_version=git)
+    disc.in_skew = sorted(by_minor.values(), key=lambda b: rank(b, server))
+    return disc
+
+
+def client_version(path: str, timeout: float = 15) -> tuple[int, int, str] | str:
+    """The binary's client version, or why it could not be read (never raises)."""
+    try:
+        proc = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True, text=True,
+                              timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"cannot run: {exc}"
+    if proc.returncode != 0:
+        err = proc.stderr.strip().splitlines()
+        return f"`version --client` exited {proc.returncode}: {err[-1] if err else ''}"
+    try:
+        return parse_client_version(proc.stdout)
+    except (ValueError, KeyError, TypeError) as exc:
+        return f"unreadable `version --client -o json`: {exc}"
+
+
+def server_minor(kubeconfig: Path, context: str | None, binary: str, timeout: float = 10) -> tuple[int, int] | None:
+    """The API server's (major, minor) via `get --raw /version`, or None when it does not answer.
+
+    `--raw` skips discovery and version negotiation, so even an out-of-skew client reads it.
+    """
+    cmd = [binary, f"--kubeconfig={kubeconfig}", f"--request-timeout={int(timeout)}s", "get", "--raw", "/version"]
+    if context:
+        cmd.insert(2, f"--context={context}")
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 5, check=False)
+        if proc.returncode != 0:
+            return None
+        return parse_server_version(proc.stdout)
+    except (OSError, subprocess.TimeoutExpired, ValueError, KeyError, TypeError):
+        return None
+
+
+def probe_clients(paths: Sequence[str]) -> list[tuple[str, tuple[int, int, str] | str]]:
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(paths)))) as pool:
+        return list(zip(paths, pool.map(client_version, paths), strict=True))
+
+
+def local_candidates(default: str = "kubectl") -> list[str]:
+    return candidate_paths(shutil.which(default), [os.environ.get(ENV_BINARY, "")])
+
+
+_cache: dict[tuple[str, str | None, str], Discovery] = {}
+
+
+def discover(kubeconfig: Path, context: str | None = None, default: str = "kubectl") -> Discovery:
+    """Every local kubectl, probed and sorted against the live server.
+
+    Cached per cluster once the server has answered; when it does not (cluster not up yet)
+    nothing is in skew, `Discovery.server` is None, callers fall back to `default`, and the
+    next call asks again.
+    """
+    key = (str(kubeconfig), context, default)
+    if key in _cache:
+        return _cache[key]
+    paths = local_candidates(default)
+    probed = probe_clients(paths)
+    server = None
+    for path, version in probed:
+        if not isinstance(version, str):
+            server = server_minor(kubeconfig, context, path)
+            break
+    if server is None:
+        return Discovery(server=None, rejected=[(p, "server version unknown (API server not answering)")
+                                                for p in paths])
+    disc = _cache[key] = select(server, probed)
+    return disc
+
+
+def resolve_binary(kubeconfig: Path, context: str | None = None, default: str = "kubectl") -> str:
+    """The best in-skew kubectl for this cluster, else `default` (the old behaviour)."""
+    disc = discover(kubeconfig, context, default)
+    return disc.in_skew[0].path if disc.in_skew else default
