@@ -89,15 +89,74 @@ class Kubectl:
         return self.run("apply", "-f", "-", stdin=manifest)
 
     def wait(self, target: str, condition: str, timeout: float = 120, *, selector: str | None = None) -> None:
-        """`kubectl wait`; on time-out, raise with what the object looked like last."""
+        """`kubectl wait`; on failure, raise naming the condition, the object and its last observed state.
+
+        kubectl's own message ("timed out waiting for the condition on pods/x") names neither
+        why the pod is not Ready nor where it is, so the object is read once more and its
+        phase, unmet conditions and container states go into the message.
+        """
         sel = ["-l", selector] if selector else []
         what = [target] if target else []
         res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={int(timeout)}s",
                          timeout=timeout + 30)
         if res.returncode == 0:
             return
-        state = self.run_e("get", *what, *sel, "-o", "wide")
-        observed = (state.stdout.strip() or state.stderr.strip()).replace("\n", " | ")
+        err = res.stderr.strip().splitlines()
+        why = err[-1].removeprefix("error: ") if err else f"kubectl wait exited {res.returncode}"
+        subject = target or f"objects with {selector}"
+        if target and selector:
+            subject = f"{target} with {selector}"
         ns = f" in namespace {self.namespace}" if self.namespace else ""
-        raise WaitTimeout(f"waited {int(timeout)}s for {condition} on {target or selector}{ns}: "
-                          f"{res.stderr.strip().splitlines()[-1:] or ['?']}; last observed: {observed}")
+        raise WaitTimeout(f"waited {int(timeout)}s for {condition} on {subject}{ns}: {why}; "
+                          f"last observed: {self._observed(what, sel)}")
+
+    def _observed(self, what: list[str], sel: list[str]) -> str:
+        state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
+        if state.returncode != 0:
+            err = state.stderr.strip().splitlines()
+            return err[-1] if err else f"kubectl get exited {state.returncode}"
+        try:
+            data = json.loads(state.stdout)
+        except ValueError:
+            return state.stdout.strip()[:500] or "(nothing)"
+        items = data.get("items", [data]) if isinstance(data, dict) else []
+        if not items:
+            return "no matching objects"
+        shown = [describe_state(i) for i in items[:5]]
+        more = f" (+{len(items) - 5} more)" if len(items) > 5 else ""
+        return " | ".join(shown) + more
+
+
+def describe_state(obj: dict[str, Any]) -> str:
+    """One line an engineer can act on: the phase, conditions that are not True (with their
+    reasons), and per container why it is waiting or how it terminated."""
+    meta = obj.get("metadata", {})
+    name = f"{str(obj.get('kind', 'object')).lower()}/{meta.get('name', '?')}"
+    status = obj.get("status") or {}
+    parts: list[str] = []
+    if status.get("phase"):
+        parts.append(f"phase {status['phase']}")
+    if obj.get("spec", {}).get("nodeName"):
+        parts.append(f"on {obj['spec']['nodeName']}")
+    if meta.get("deletionTimestamp"):
+        parts.append("being deleted")
+    for c in status.get("conditions") or []:
+        if c.get("status") != "True":
+            detail = ": ".join(x for x in (c.get("reason"), c.get("message")) if x)
+            parts.append(f"{c.get('type')}={c.get('status')}" + (f" ({detail})" if detail else ""))
+    for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        state = cs.get("state") or {}
+        restarts = f", {cs['restartCount']} restarts" if cs.get("restartCount") else ""
+        if "waiting" in state:
+            w = state["waiting"]
+            parts.append(f"container {cs.get('name')} waiting: {w.get('reason', '?')}"
+                         + (f": {w['message']}" if w.get("message") else "") + restarts)
+        elif "terminated" in state:
+            t = state["terminated"]
+            parts.append(f"container {cs.get('name')} terminated: {t.get('reason', '?')} exit {t.get('exitCode')}"
+                         + restarts)
+        elif not cs.get("ready"):
+            parts.append(f"container {cs.get('name')} running, not ready{restarts}")
+    if not parts and status:
+        parts.append(json.dumps(status, sort_keys=True)[:300])
+    return f"{name}: " + ("; ".join(parts) if parts else "no status reported")
