@@ -244,11 +244,26 @@ class VagrantProvider(ClusterProvider):
             cid, cname = parts[0], parts[1]
             if cid not in tracked and cname.startswith(prefix):
                 subprocess.run(["docker", "rm", "-f", "-v", cid], capture_output=True, check=False)
+        self._remove_idle_network()
         # Node containers whose checkout is gone (a deleted CI clone) can be tracked by nothing.
         for line in proc.stdout.splitlines():
             parts = line.split()
             if len(parts) == 3 and parts[2].startswith("/") and not Path(parts[2]).exists():
                 subprocess.run(["docker", "rm", "-f", "-v", parts[0]], capture_output=True, check=False)
+
+    def _remove_idle_network(self) -> None:
+        """Vagrant's private network for the cluster's subnet, when no container uses it.
+
+        An interrupted `vagrant up` can create it and never attach anything; `vagrant up`
+        makes it again when needed.
+        """
+        net = f"vagrant_network_{self.spec.network}"
+        exists = subprocess.run(["docker", "network", "inspect", net], capture_output=True, check=False)
+        # `network inspect` lists running containers only; stopped ones still need the network.
+        users = subprocess.run(["docker", "ps", "-aq", "--filter", f"network={net}"],
+                               capture_output=True, text=True, check=False)
+        if exists.returncode == 0 and users.returncode == 0 and not users.stdout.strip():
+            subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
 
     def wait_ready(self, timeout: float) -> str:
         want = {m.name for m in self.spec.minions}
