@@ -79,30 +79,32 @@ def _outcome(name: str, origin: str, stdout: str, stderr: str, rc: int) -> Probe
     return ProbeOutcome(name, origin, False, 0.0, {}, f"probe did not run ({err})")
 
 
-def _record(outcome: ProbeOutcome, started: float) -> None:
+def _record(outcome: ProbeOutcome, started: float, expect_ok: bool) -> None:
+    """Recorded as failed only when the outcome is not what the test expects (a refusal probe
+    that is refused has done its job)."""
     from kubegate.report import current
-    current().record_probe(outcome.name, outcome.latency_ms / 1000.0, outcome.ok, source=outcome.origin,
-                           wall_s=round(time.monotonic() - started, 3))
+    current().record_probe(outcome.name, outcome.latency_ms / 1000.0, outcome.ok == expect_ok,
+                           source=outcome.origin, wall_s=round(time.monotonic() - started, 3))
 
 
 def probe_in_pod(k: Kubectl, pod: str, name: str, args: list[str], *, stdin: str | None = None,
-                 timeout: float = 90) -> ProbeOutcome:
+                 timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
     """`kubectl exec POD -- kubegate-probe ARGS --json`; `$VAR` in args expands inside the pod."""
     started = time.monotonic()
     script = "exec kubegate-probe " + " ".join(args) + " --json"
     exec_args = ["exec", *(["-i"] if stdin is not None else []), pod, "--", "sh", "-c", script]
     res = k.run_e(*exec_args, stdin=stdin, timeout=timeout)
     outcome = _outcome(name, f"pod {pod}", res.stdout, res.stderr, res.returncode)
-    _record(outcome, started)
+    _record(outcome, started, expect_ok)
     return outcome
 
 
 def probe_from_host(name: str, args: list[str], *, env: dict[str, str] | None = None,
-                    timeout: float = 90) -> ProbeOutcome:
+                    timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
     """The same probe code, run on the host (the seed's `mongo <minion IP>` from the desktop)."""
     started = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "kubegate.probes", *args, "--json"], capture_output=True,
                           text=True, timeout=timeout, env=env, check=False)
     outcome = _outcome(name, "host", proc.stdout, proc.stderr, proc.returncode)
-    _record(outcome, started)
+    _record(outcome, started, expect_ok)
     return outcome

@@ -85,8 +85,9 @@ def test_pymongo_via_public_ip_from_host(services: Deployment) -> None:
 
 
 def test_wrong_port_fails_fast_and_says_what_was_tried(services: Deployment) -> None:
-    out = probe_from_host("pymongo wrong port", ["mongo", "--host", services.public_ip, "--port", "27018",
-                                                 "--timeout", "3"])
+    out = probe_from_host("pymongo wrong port (expected refusal)",
+                          ["mongo", "--host", services.public_ip, "--port", "27018", "--timeout", "3"],
+                          expect_ok=False)
     assert not out.ok
     assert out.latency_ms < 5000, f"a refused port should fail fast, took {out.latency_ms} ms"
     assert f"{services.public_ip}:27018" in (out.error or "") and "refused" in (out.error or ""), out.error
