@@ -8,16 +8,19 @@ from a client pod on each minion against the portal IP taken from the pod's own
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 
 import pytest
 
+from kubegate import namespaces
 from kubegate.clients import probe_from_host, probe_in_pod
 from kubegate.deploy import Deployment
 from kubegate.kubectl import Kubectl
 from kubegate.probes.mongosh import install_mongosh
+from kubegate.providers.base import ClusterProvider
 from kubegate.settings import Settings
 from kubegate.spec import ClusterSpec
 
@@ -91,3 +94,25 @@ def test_wrong_port_fails_fast_and_says_what_was_tried(services: Deployment) -> 
     assert not out.ok
     assert out.latency_ms < 5000, f"a refused port should fail fast, took {out.latency_ms} ms"
     assert f"{services.public_ip}:27018" in (out.error or "") and "refused" in (out.error or ""), out.error
+
+
+def test_service_without_backends_fails_fast_from_a_pod(
+    cluster: ClusterProvider, services_kubectl: Kubectl, clients: dict[str, str], settings: Settings
+) -> None:
+    """kube-proxy rejects traffic to a Service with no endpoints; the probe must say so quickly."""
+    k = cluster.kubectl()
+    ns = namespaces.create(k, namespaces.unique_name("kg-nobackend"), settings.run_id)
+    try:
+        kn = k.with_namespace(ns)
+        kn.apply(json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "nosuch"},
+                             "spec": {"selector": {"app": "nothing-here"}, "ports": [{"port": 27017}]}}))
+        ip = kn.get_json("service", "nosuch")["spec"]["clusterIP"]
+        pod = next(iter(clients.values()))
+        out = probe_in_pod(services_kubectl, pod, "pymongo no backends (expected refusal)",
+                           ["mongo", "--host", ip, "--timeout", "3"], expect_ok=False)
+        assert not out.ok
+        assert out.latency_ms < 5000, f"took {out.latency_ms} ms"
+        assert f"{ip}:27017" in (out.error or "") and "from" in (out.error or ""), out.error
+        assert "refused" in (out.error or "") or "timeout" in (out.error or ""), out.error
+    finally:
+        namespaces.delete(k, ns)
