@@ -7,4 +7,6 @@ pytest_plugins = [
     "fixtures.services",
     "fixtures.golden",
     "fixtures.clients",
+    "fixtures.diagnose",
+    "kubegate.collect.plugin",
 ]

@@ -31,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     dep.add_argument("--namespace", default=None, help="namespace (default: pulp)")
     und = sub.add_parser("undeploy", help="delete what deploy created")
     und.add_argument("--namespace", default=None, help="namespace (default: pulp)")
-    sub.add_parser("sweep", help="delete leftovers of earlier runs, selected by kubegate's run-id label only")
+    sw = sub.add_parser("sweep", help="delete leftovers of earlier runs, selected by kubegate's run-id label only")
+    sw.add_argument("--older-than", metavar="AGE", help="only objects older than AGE (30m, 12h, 2d): protects "
+                    "runs on other hosts, whose liveness this host cannot see")
+    sw.add_argument("--run", action="append", metavar="RUN_ID", help="only this run's objects (repeatable)")
+    sw.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    sw.add_argument("--timeout", type=float, default=120, help="seconds to wait for namespaces to go (default 120)")
     return p
 
 
@@ -62,9 +67,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             undeploy(provider, namespace=args.namespace)
     elif args.command == "sweep":
-        from kubegate.sweep import sweep
-        for line in sweep(provider.kubectl()):
-            print(line)
+        from kubegate.cleanup import live_runs
+        from kubegate.namespaces import RUN_LABEL, labels
+        from kubegate.paths import cluster_dir
+        from kubegate.sweep import parse_duration, sweep
+        older = parse_duration(args.older_than) if args.older_than else None
+        for line in sweep(provider.kubectl(), keep_runs=live_runs(cluster_dir(repo_root())), timeout=args.timeout,
+                          older_than=older, dry_run=args.dry_run,
+                          only_runs={labels(r)[RUN_LABEL] for r in args.run} if args.run else None):
+            print(line, flush=True)
     return 0
 
 

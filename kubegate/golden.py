@@ -28,15 +28,16 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_UID), "<UID>"),
     (re.compile(r"\b(containerd|docker|cri-o)://[0-9a-f]{12,}"), r"\1://<CONTAINER-ID>"),
     (re.compile(r"sha256:[0-9a-f]{64}"), "sha256:<DIGEST>"),
-    (re.compile(r"(\"?resourceVersion\"?:\s*)\"?\d+\"?"), r"\1<RV>"),
-    (re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?\b"), "<IP>"),
+    (re.compile(r"([\"']?resourceVersion[\"']?:\s*)[\"']?\d+[\"']?"), r"\1<RV>"),
+    # Any IPv4 but loopback (which never changes and says "this machine" in an error).
+    (re.compile(r"\b(?!127\.0\.0\.1\b)\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:/\d{1,2})?\b"), "<IP>"),
     # Ages as kubectl prints them (duration.HumanDuration): 5s, 2m30s, 3h4m, 12d, 2y41d;
     # "<invalid>" for clock skew.
     (re.compile(r"(?<![\w.:/-])(?:\d+[smhdy]){1,2}(?![\w.:/-])"), "<AGE>"),
     (re.compile(r"<invalid>"), "<AGE>"),
 ]
-_PADDING = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
-GAP = "   "
+_CELLS = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+GAP = 3  # kubectl's tabwriter padding
 
 
 def normalise(text: str, literals: Mapping[str, str] | None = None) -> str:
@@ -44,15 +45,45 @@ def normalise(text: str, literals: Mapping[str, str] | None = None) -> str:
 
     `literals` maps run-specific strings the caller knows (namespace, image tag, generated
     pod names, a random port) to placeholders; they are replaced first, longest first, so
-    `kg-rc-x7k2p` is not spoilt by a shorter `kg-rc`.
+    `kg-rc-x7k2p` is not spoilt by a shorter `kg-rc`, in a single pass.
     """
-    for old in sorted(literals or {}, key=len, reverse=True):
-        if old:
-            text = text.replace(old, (literals or {})[old])
+    lits = {k: v for k, v in (literals or {}).items() if k}
+    if lits:
+        # One pass, longest first: a placeholder already written is never rewritten.
+        alternation = re.compile("|".join(re.escape(k) for k in sorted(lits, key=len, reverse=True)))
+        text = alternation.sub(lambda m: lits[m.group(0)], text)
     for pattern, repl in _RULES:
         text = pattern.sub(repl, text)
-    lines = [_PADDING.sub(GAP, line.rstrip()) for line in text.splitlines()]
+    lines = realign([line.rstrip() for line in text.splitlines()])
     return "\n".join(lines).strip("\n") + "\n" if any(lines) else ""
+
+
+def realign(lines: list[str]) -> list[str]:
+    """Re-pad column blocks as tabwriter would, but from the normalised cells.
+
+    A block is a run of consecutive lines at the same indentation with two or more cells
+    separated by two or more spaces: a table, or describe's `Key:   value` lines (where a
+    `Port:   <unset>  27017/TCP` row may carry one cell more). Each column is as wide as
+    its widest non-final cell in the block. The result no longer depends on how wide an IP
+    or an age happened to be.
+    """
+    rows = [(len(ln) - len(ln.lstrip()), _CELLS.split(ln.strip())) for ln in lines]
+    out: list[str] = []
+    i = 0
+    while i < len(rows):
+        j = i + 1
+        if len(rows[i][1]) > 1:
+            while j < len(rows) and len(rows[j][1]) > 1 and rows[j][0] == rows[i][0]:
+                j += 1
+        widths: dict[int, int] = {}
+        for _, cells in rows[i:j]:
+            for c, cell in enumerate(cells[:-1]):
+                widths[c] = max(widths.get(c, 0), len(cell))
+        for indent, cells in rows[i:j]:
+            padded = [cell.ljust(widths[c] + GAP) for c, cell in enumerate(cells[:-1])] + cells[-1:]
+            out.append((" " * indent + "".join(padded)).rstrip())
+        i = j
+    return out
 
 
 def unified_diff(expected: str, actual: str, name: str) -> str:

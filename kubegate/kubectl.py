@@ -107,7 +107,10 @@ class Kubectl:
         if target and selector:
             subject = f"{target} with {selector}"
         ns = f" in namespace {self.namespace}" if self.namespace else ""
-        raise WaitTimeout(f"waited {int(timeout)}s for {condition} on {subject}{ns}: {why}; "
+        # An early exit (no matching objects, a bad condition) is not a time-out; say which.
+        waited = (f"waited {int(timeout)}s" if res.seconds >= timeout - 1
+                  else f"kubectl wait gave up after {res.seconds:.0f}s of {int(timeout)}s")
+        raise WaitTimeout(f"{waited} for {condition} on {subject}{ns}: {why}; "
                           f"last observed: {self._observed(what, sel)}")
 
     def _observed(self, what: list[str], sel: list[str]) -> str:

@@ -52,6 +52,17 @@ class Discovery:
     server: tuple[int, int] | None
     in_skew: list[KubectlBinary] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    #: every usable local client (dispatchers and duplicate minors dropped), newest first
+    local: list[KubectlBinary] = field(default_factory=list)
+
+    def to_run(self) -> tuple[list[KubectlBinary], str | None]:
+        """What a suite parametrizes over, and the skip reason when that is nothing.
+
+        With the server unknown (not up at collection time) every local client is offered
+        and each test re-checks the skew once the cluster fixture has brought it up.
+        """
+        chosen = self.in_skew if self.server else self.local
+        return chosen, (None if chosen else self.reason_none())
 
     def reason_none(self) -> str:
         server = f"{self.server[0]}.{self.server[1]}" if self.server else "unknown"
@@ -127,13 +138,28 @@ def candidate_paths(resolved: str | None, extra: Iterable[str] = ()) -> list[str
     return out
 
 
-def select(server: tuple[int, int], found: Sequence[tuple[str, tuple[int, int, str] | str]]) -> Discovery:
+def usable(found: Sequence[tuple[str, tuple[int, int, str] | str]]) -> list[KubectlBinary]:
+    """Probed clients that are real kubectls, one per minor (the first found wins), newest first."""
+    by_minor: dict[tuple[int, int], KubectlBinary] = {}
+    for path, probed in found:
+        if isinstance(probed, str) or is_dispatcher(probed[2]):
+            continue
+        major, minor, git = probed
+        by_minor.setdefault((major, minor), KubectlBinary(minor=minor, path=path, major=major, git_version=git))
+    return sorted(by_minor.values(), key=lambda b: (-b.major, -b.minor))
+
+
+def select(server: tuple[int, int] | None, found: Sequence[tuple[str, tuple[int, int, str] | str]]) -> Discovery:
     """Sort probed candidates into in-skew binaries (best first) and rejects with reasons.
 
     `found` pairs each path with either its parsed client version or the error probing it.
     Only one binary per minor is kept: two 1.33 builds would run the same contract twice.
+    With `server` None nothing is in skew and every candidate is rejected as unjudged.
     """
-    disc = Discovery(server=server)
+    disc = Discovery(server=server, local=usable(found))
+    if server is None:
+        disc.rejected = [(p, "server version unknown (API server not answering)") for p, _ in found]
+        return disc
     by_minor: dict[tuple[int, int], KubectlBinary] = {}
     for path, probed in found:
         if isinstance(probed, str):
@@ -214,10 +240,9 @@ def discover(kubeconfig: Path, context: str | None = None, default: str = "kubec
         if not isinstance(version, str):
             server = server_minor(kubeconfig, context, path)
             break
-    if server is None:
-        return Discovery(server=None, rejected=[(p, "server version unknown (API server not answering)")
-                                                for p in paths])
-    disc = _cache[key] = select(server, probed)
+    disc = select(server, probed)
+    if server is not None:
+        _cache[key] = disc
     return disc
 
 
@@ -225,3 +250,16 @@ def resolve_binary(kubeconfig: Path, context: str | None = None, default: str = 
     """The best in-skew kubectl for this cluster, else `default` (the old behaviour)."""
     disc = discover(kubeconfig, context, default)
     return disc.in_skew[0].path if disc.in_skew else default
+
+
+def tally_summary(results: dict[str, tuple[int, int]], disc: Discovery) -> str:
+    """One line for the run report: which clients passed, which failed, which never ran and why.
+
+    `results` maps a binary's label to (tests run, tests failed).
+    """
+    passed = sorted(k for k, (ran, failed) in results.items() if ran and not failed)
+    failed = sorted(f"{k} ({n} failed)" for k, (ran, n) in results.items() if n)
+    not_run = [f"{Path(p).name}: {r}" for p, r in disc.rejected]
+    server = f"{disc.server[0]}.{disc.server[1]}" if disc.server else "unknown"
+    return (f"server {server}; passed: {', '.join(passed) or 'none'}; failed: {', '.join(failed) or 'none'}; "
+            f"not run: {'; '.join(not_run) or 'none'}")

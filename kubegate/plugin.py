@@ -1,16 +1,28 @@
-"""pytest hooks for the cluster: options, marker handling, teardown policy. Hooks only.
+"""pytest hooks for the cluster: options, marker handling, cleanup and teardown policy. Hooks only.
 
-The logic lives in kubegate.providers and kubegate.settings; fixtures in fixtures/ stay
-thin wrappers around them (kubetest's split).
+The logic lives in kubegate.providers, kubegate.settings and kubegate.cleanup; fixtures in
+fixtures/ stay thin wrappers around them (kubetest's split).
 """
 
 from __future__ import annotations
 
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from kubegate import cleanup
 from kubegate.errors import KubegateError
+from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
+from kubegate.providers.existing import MissingImage
 from kubegate.settings import DESTROY_POLICIES, Settings, settings_key
+
+_live_key = pytest.StashKey[cleanup.LiveRun | None]()
+_sigterm_key = pytest.StashKey[Any]()
+# Modes that configure pytest but run no tests: no run lock, no signal handler.
+_NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -28,12 +40,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     try:
-        config.stash[settings_key] = Settings.from_config(config)
+        settings = Settings.from_config(config)
     except KubegateError as exc:
         raise pytest.UsageError(f"kubegate: {exc}") from None
+    config.stash[settings_key] = settings
+    if any(getattr(config.option, name, False) for name in _NO_RUN_OPTIONS):
+        return
+    config.stash[_sigterm_key] = cleanup.install_sigterm()
+    live = None
+    if not hasattr(config, "workerinput"):  # the controller speaks for the whole run
+        try:
+            live = cleanup.LiveRun(cluster_dir(settings.root), settings.run_id)
+        except OSError:
+            live = None  # a read-only checkout: sweep falls back to --older-than
+    config.stash[_live_key] = live
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cleanup.restore_sigterm(config.stash.get(_sigterm_key, None))
+    live = config.stash.get(_live_key, None)
+    if live is not None:
+        live.release()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects: `-m nightly` must see the marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    suites = (Path(str(config.rootpath)) / "suites").resolve()
+    nightly = pytest.mark.nightly
+    for item in items:
+        if Path(str(item.path)).resolve().is_relative_to(suites) and not item.get_closest_marker("nightly"):
+            item.add_marker(nightly)
     settings = config.stash[settings_key]
     if settings.cluster == "vagrant":
         return
@@ -43,14 +79,38 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A test that needs an image the cluster has no reference for is skipped, not failed."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(MissingImage) and report.failed:
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {call.excinfo.value}")
+
+
+@pytest.hookimpl(trylast=True)  # after pytest tore the fixtures down: their finalizers go first
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    if hasattr(config, "workerinput"):
-        return  # only the controller decides about the shared cluster
     settings = config.stash.get(settings_key, None)
-    if settings is None or settings.cluster != "vagrant" or not settings.used_marker().is_file():
+    if settings is None:
         return
+    worker = hasattr(config, "workerinput")
+    try:
+        with cleanup.shielded():
+            if worker:
+                cleanup.REGISTRY.delete_all()  # this worker's; the controller deletes by label
+            elif settings.used_marker().is_file():
+                deleted = cleanup.delete_run(settings.provider().kubectl(), settings.run_id, settings.namespace)
+                if deleted and exitstatus == pytest.ExitCode.INTERRUPTED:
+                    print(f"\nkubegate: interrupted; deleted {len(deleted)} object(s) of run {settings.run_id}")
+    except KubegateError as exc:
+        print(f"kubegate: cleanup of run {settings.run_id} failed ({exc}); run `kubegate sweep`")
+    if worker or not settings.used_marker().is_file():
+        return  # only the controller decides about the shared cluster
     settings.used_marker().unlink(missing_ok=True)
+    if settings.cluster != "vagrant":
+        return
     if settings.destroy == "always" or (settings.destroy == "passing" and exitstatus == 0):
         try:
             settings.provider().down()

@@ -63,4 +63,8 @@ class ClusterProvider(ABC):
         raise NotImplementedError(f"the {self.name} provider has no node shell")
 
     def kubectl(self, namespace: str | None = None) -> Kubectl:
-        return Kubectl(self.kubeconfig, context=self.context, namespace=namespace)
+        """A Kubectl on the best client within the server's skew (the machine's default kubectl
+        may dispatch to one outside it); the choice is cached per cluster."""
+        from kubegate.kubectl_versions import resolve_binary
+        return Kubectl(self.kubeconfig, context=self.context, namespace=namespace,
+                       binary=resolve_binary(self.kubeconfig, self.context))

@@ -6,10 +6,44 @@ Nightly jobs point kubegate at their own clusters this way; suites that need nod
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from kubegate.errors import KubegateError
 from kubegate.providers.base import ClusterProvider, ClusterStatus
+
+IMAGE_NAMES = ("db", "msg", "client")
+#: Public images that behave like ours; the msg broker and the client (which ships
+#: kubegate-probe) exist only as kubegate's own builds, so they have no default.
+PUBLIC_DEFAULTS = {"db": "docker.io/library/mongo:7"}
+
+
+def image_env(name: str) -> str:
+    return f"KUBEGATE_{name.upper()}_IMAGE"
+
+
+class MissingImage(KeyError):
+    """Raised by indexing the image map for an image this cluster has no reference for.
+
+    A KeyError (not a KubegateError, which fixtures turn into failures) so kubegate's pytest
+    plugin can turn it into a skip whose reason names the variable to set.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.image = name
+        self.reason = (f"no {name} image reference for this cluster: set {image_env(name)} to an image "
+                       f"its nodes can run (kubegate's builds exist only in the Vagrant cluster)")
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class ImageRefs(dict[str, str]):
+    """`refs["msg"]` raises MissingImage when unset; `refs.get("msg")` still returns None."""
+
+    def __missing__(self, key: str) -> str:
+        raise MissingImage(key)
 
 
 class ExistingProvider(ClusterProvider):
@@ -36,9 +70,15 @@ class ExistingProvider(ClusterProvider):
             raise KubegateError("no public IP for externalIPs; pass --public-ip ADDR (a node address of your cluster)")
         return self._public_ip
 
-    def _images(self) -> dict[str, str]:
-        """Public defaults for users' clusters; the local images exist only in the Vagrant cluster."""
-        return {"db": "docker.io/library/mongo:7", "msg": "", "client": ""}
+    def images(self) -> dict[str, str]:
+        """References from KUBEGATE_<NAME>_IMAGE, else a public default; tests needing an
+        image with neither are skipped (see MissingImage), never run with an empty image."""
+        refs = ImageRefs()
+        for name in IMAGE_NAMES:
+            ref = os.environ.get(image_env(name)) or PUBLIC_DEFAULTS.get(name)
+            if ref:
+                refs[name] = ref
+        return refs
 
     def up(self) -> None:
         st = self.status()
