@@ -149,6 +149,17 @@ def live_runs(cluster_state: Path) -> set[str]:
     return live
 
 
+def remove_stale_markers(cluster_state: Path, live: set[str]) -> list[str]:
+    """`used-<run-id>` markers of runs that died before their session end could remove them."""
+    gone = []
+    for path in sorted(cluster_state.glob("used-*")):
+        run = path.name.removeprefix("used-")
+        if namespaces.labels(run)[RUN_LABEL] not in live:
+            path.unlink(missing_ok=True)
+            gone.append(run)
+    return gone
+
+
 # --- signals -----------------------------------------------------------------------------
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

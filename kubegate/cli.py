@@ -67,12 +67,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         else:
             undeploy(provider, namespace=args.namespace)
     elif args.command == "sweep":
-        from kubegate.cleanup import live_runs
+        from kubegate.cleanup import live_runs, remove_stale_markers
         from kubegate.namespaces import RUN_LABEL, labels
         from kubegate.paths import cluster_dir
         from kubegate.sweep import parse_duration, sweep
         older = parse_duration(args.older_than) if args.older_than else None
-        for line in sweep(provider.kubectl(), keep_runs=live_runs(cluster_dir(repo_root())), timeout=args.timeout,
+        live = live_runs(cluster_dir(repo_root()))
+        if not args.dry_run:
+            remove_stale_markers(cluster_dir(repo_root()), live)
+        for line in sweep(provider.kubectl(), keep_runs=live, timeout=args.timeout,
                           older_than=older, dry_run=args.dry_run,
                           only_runs={labels(r)[RUN_LABEL] for r in args.run} if args.run else None):
             print(line, flush=True)

@@ -44,6 +44,13 @@ def pytest_configure(config: pytest.Config) -> None:
     except KubegateError as exc:
         raise pytest.UsageError(f"kubegate: {exc}") from None
     config.stash[settings_key] = settings
+    # Also registered in pyproject; repeated here for sessions rooted elsewhere (inner
+    # pytest runs, other checkouts) that load the plugin without kubegate's ini.
+    known = {str(m).split(":")[0].split("(")[0].strip() for m in config.getini("markers")}
+    for line in ("nightly: everything", "needs_vagrant: needs the Vagrant-managed local cluster",
+                 "disruptive: deletes pods or cordons nodes; runs alone"):
+        if line.split(":")[0] not in known:
+            config.addinivalue_line("markers", line)
     if any(getattr(config.option, name, False) for name in _NO_RUN_OPTIONS):
         return
     config.stash[_sigterm_key] = cleanup.install_sigterm()
