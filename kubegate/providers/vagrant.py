@@ -75,10 +75,32 @@ class VagrantProvider(ClusterProvider):
         return proc.stdout
 
     def _ssh_config(self) -> Path:
+        """Vagrant's ssh settings with each node reached on its fixed private address.
+
+        Vagrant's own config names the container's docker-bridge address, which changes
+        whenever a node container is recreated or restarted; 10.245.1.x does not. The file
+        is regenerated when the machines' ids change (a private key is per machine).
+        """
         path = self.state / "ssh_config"
-        if not path.is_file() or path.stat().st_mtime < (self.root / ".vagrant").stat().st_mtime:
-            text = self._vagrant().ssh_config()
-            path.write_text(text + "\n  StrictHostKeyChecking no\n  LogLevel ERROR\n")
+        ids = "".join(sorted(p.read_text() for p in (self.root / ".vagrant" / "machines").glob("*/docker/id")))
+        stamp = f"# machines {_short_hash(ids)}\n"
+        if path.is_file() and path.read_text().startswith(stamp):
+            return path
+        ips = {n.name: n.ip for n in self.spec.nodes}
+        out, host = [stamp], ""
+        for line in self._vagrant().ssh_config().splitlines():
+            key = line.strip().split(" ", 1)
+            if key[0] == "Host" and len(key) == 2:
+                host = key[1].strip()
+            elif key[0] == "HostName" and host in ips:
+                line = f"  HostName {ips[host]}"
+            elif key[0] == "Port" and host in ips:
+                line = "  Port 22"
+            out.append(line + "\n")
+        out.append("\nHost *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text("".join(out))
+        tmp.replace(path)
         return path
 
     # -- lifecycle -------------------------------------------------------------------
