@@ -1,27 +1,52 @@
 """A reader/writer lock between concurrent runs and xdist workers sharing one cluster.
 
-The db/msg Services hold the publicIP and cannot be duplicated per worker, so tests that
-use them share them (shared lock) while a disruptive test (pod moves, cordons) takes them
-alone (exclusive lock). flock(2) gives exactly that across processes and is released by
-the kernel if a worker dies, so a crash never leaves the suite wedged.
+The db/msg Services hold the publicIP and cannot be duplicated per worker, and echo pods are
+pinned to nodes, so tests that use the cluster share it (shared lock) while a disruptive
+test (pod moves, cordons) takes it alone (exclusive lock). flock(2) works across processes
+and is released by the kernel if a worker dies, so a crash never wedges the suite. A gate
+lock gives writers preference: an exclusive waiter holds the gate, so new shared holders
+queue behind it instead of starving it under -n 4.
 """
 
 from __future__ import annotations
 
 import fcntl
-import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
+
+from kubegate.errors import KubegateError
+
+
+def _acquire(fh: IO[str], mode: int, deadline: float, what: str) -> None:
+    while True:
+        try:
+            fcntl.flock(fh, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise KubegateError(f"waited too long for the cluster lock {what}; is another run stuck?") from None
+            time.sleep(0.2)
 
 
 @contextmanager
-def flock(path: Path, *, exclusive: bool) -> Iterator[None]:
+def flock(path: Path, *, exclusive: bool, timeout: float = 1800) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    gate = path.with_suffix(".gate")
+    deadline = time.monotonic() + timeout
+    what = f"{path.name} ({'exclusive' if exclusive else 'shared'})"
+    with open(path, "a+") as fh, open(gate, "a+") as gh:
+        _acquire(gh, fcntl.LOCK_EX, deadline, what)
+        try:
+            _acquire(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH, deadline, what)
+        finally:
+            if not exclusive:
+                fcntl.flock(gh, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            if exclusive:
+                fcntl.flock(gh, fcntl.LOCK_UN)

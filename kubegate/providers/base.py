@@ -7,6 +7,7 @@ cluster came from Vagrant or was handed over by the user is the provider's busin
 
 from __future__ import annotations
 
+import json
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -58,6 +59,23 @@ class ClusterProvider(ABC):
 
     def _images(self) -> dict[str, str]:
         return {}
+
+    def facts(self) -> dict[str, str]:
+        """Versions a report reader needs to reproduce a verdict: server, nodes, the kubectl used."""
+        k = self.kubectl()
+        out: dict[str, str] = {"cluster provider": self.name, "kubectl binary": k.binary}
+        res = k.run_e("version", "-o", "json", timeout=30)
+        if res.returncode == 0:
+            data = json.loads(res.stdout)
+            out["server version"] = data.get("serverVersion", {}).get("gitVersion", "?")
+            out["kubectl client version"] = data.get("clientVersion", {}).get("gitVersion", "?")
+        nodes = k.run_e("get", "nodes", "-o", "json", timeout=30)
+        if nodes.returncode == 0:
+            for n in json.loads(nodes.stdout)["items"]:
+                info = n["status"]["nodeInfo"]
+                out[f"node {n['metadata']['name']}"] = (f"kubelet {info['kubeletVersion']}, "
+                                                        f"{info['containerRuntimeVersion']}, {info['osImage']}")
+        return out
 
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
         raise NotImplementedError(f"the {self.name} provider has no node shell")
