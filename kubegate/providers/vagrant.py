@@ -14,6 +14,7 @@ import os
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import vagrant
@@ -137,12 +138,15 @@ class VagrantProvider(ClusterProvider):
             digests = self._render(refs)
             ph.note = f"{len(digests)} nodes"
         with prog.phase("vagrant up") as ph:
+            started = time.time()
             self._remove_strays()
-            ph.note = self._machines_up(refs["node"], digests)
+            ph.note, touched = self._machines_up(refs["node"], digests)
         with prog.phase("provisioning") as ph:
             ph.note = self._provision_changed(digests, refs["node"])
         with prog.phase("nodes Ready") as ph:
-            ph.note = self.wait_ready(READY_TIMEOUT)
+            # After machines were (re)started, a Ready status written by their previous kubelet
+            # proves nothing: wait for a heartbeat from after the start.
+            ph.note = self.wait_ready(READY_TIMEOUT, since=started if touched else None)
 
     def _assemble_dist_bin(self, bins: dict[str, Path]) -> None:
         out = dist_dir() / "bin"
@@ -197,7 +201,8 @@ class VagrantProvider(ClusterProvider):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps({"digest": digest, "image": image}) + "\n")
 
-    def _machines_up(self, node_image: str, digests: dict[str, str]) -> str:
+    def _machines_up(self, node_image: str, digests: dict[str, str]) -> tuple[str, bool]:
+        """Create/start what is not running; returns a note and whether any machine was touched."""
         v = self._vagrant("vagrant-up.log")
         states = {s.name: s.state for s in v.status()}
         # A machine built from an older node image is recreated, not patched.
@@ -208,7 +213,7 @@ class VagrantProvider(ClusterProvider):
             states[name] = "not_created"
         todo = {n: st for n, st in states.items() if st != "running"}
         if not todo:
-            return "all 4 machines running"
+            return "all 4 machines running", False
         for name in todo:
             self._stamp_path(name).unlink(missing_ok=True) if todo[name] == "not_created" else None
         try:
@@ -225,7 +230,7 @@ class VagrantProvider(ClusterProvider):
         for name, st in todo.items():
             if st == "not_created":  # a fresh machine was provisioned by `vagrant up`
                 self._write_stamp(name, digests[name], node_image)
-        return ", ".join(f"{n}: {st} -> running" for n, st in sorted(todo.items()))
+        return ", ".join(f"{n}: {st} -> running" for n, st in sorted(todo.items())), True
 
     def _provision_changed(self, digests: dict[str, str], node_image: str) -> str:
         changed = [n for n in digests if self._stamp(n).get("digest") != digests[n]]
@@ -287,7 +292,7 @@ class VagrantProvider(ClusterProvider):
         if exists.returncode == 0 and users.returncode == 0 and not users.stdout.strip():
             subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
 
-    def wait_ready(self, timeout: float) -> str:
+    def wait_ready(self, timeout: float, since: float | None = None) -> str:
         want = {m.name for m in self.spec.minions}
         deadline = time.monotonic() + timeout
         k = self.kubectl()
@@ -297,7 +302,8 @@ class VagrantProvider(ClusterProvider):
             if res.returncode == 0:
                 items = json.loads(res.stdout).get("items", [])
                 ready = {i["metadata"]["name"] for i in items
-                         if any(c["type"] == "Ready" and c["status"] == "True" for c in i["status"]["conditions"])}
+                         if any(c["type"] == "Ready" and c["status"] == "True" and _after(c, since)
+                                for c in i["status"]["conditions"])}
                 if want <= ready:
                     return f"{len(ready)} Ready: {', '.join(sorted(ready))}"
                 seen = {i["metadata"]["name"] for i in items}
@@ -335,6 +341,16 @@ class VagrantProvider(ClusterProvider):
         healthy = not problems
         summary = "healthy: 4 machines running, 3 minions Ready" if healthy else "; ".join(problems)
         return ClusterStatus(healthy, summary, machines=machines, ready_nodes=ready, problems=problems)
+
+
+def _after(condition: dict[str, str], since: float | None) -> bool:
+    if since is None:
+        return True
+    beat = condition.get("lastHeartbeatTime", "")
+    try:
+        return datetime.strptime(beat, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp() >= since - 1
+    except ValueError:
+        return False
 
 
 def _short_hash(text: str) -> str:
