@@ -128,13 +128,18 @@ def _tally(request: pytest.FixtureRequest) -> Iterator[None]:
         TALLY[binary.label] = (ran + 1, failed + (request.session.testsfailed > before))
 
 
-@pytest.fixture
-def kc(kubectl_version: KubectlBinary, kubectl_best: Kubectl, contract_ns: ContractNs) -> Kubectl:
-    """The kubectl under test, pointed at the contract namespace."""
+def _require_skew(kubectl_version: KubectlBinary, kubectl_best: Kubectl) -> None:
+    """Collection may have offered every client (cluster not up yet): re-check now it is."""
     disc = kubectl_versions.discover(kubectl_best.kubeconfig, kubectl_best.context)
     if disc.server and not kubectl_versions.within_skew((kubectl_version.major, kubectl_version.minor), disc.server):
         pytest.skip(f"{kubectl_version.label} outside ±{kubectl_versions.SKEW} of server "
                     f"{disc.server[0]}.{disc.server[1]}")
+
+
+@pytest.fixture
+def kc(kubectl_version: KubectlBinary, kubectl_best: Kubectl, contract_ns: ContractNs) -> Kubectl:
+    """The kubectl under test, pointed at the contract namespace."""
+    _require_skew(kubectl_version, kubectl_best)
     return Kubectl(kubectl_best.kubeconfig, context=kubectl_best.context, namespace=contract_ns.name,
                    binary=kubectl_version.path)
 
@@ -307,6 +312,7 @@ def _table(out: str) -> list[list[str]]:
 
 def test_seed_workflow_end_to_end(kubectl_version: KubectlBinary, kubectl_best: Kubectl, cluster: ClusterProvider,
                                   settings: Settings, workflow_ns: str, golden: GoldenFiles, tmp_path: Path) -> None:
+    _require_skew(kubectl_version, kubectl_best)
     k = Kubectl(kubectl_best.kubeconfig, context=kubectl_best.context, namespace=workflow_ns,
                 binary=kubectl_version.path)
     image = cluster.images()["db"]
