@@ -83,13 +83,16 @@ def kube_apiserver(spec: ClusterSpec) -> str:
     ], after="etcd.service")
 
 
+def _kubeconfig_flags(kc: str) -> list[str]:
+    """The same client identity for the API and for delegated authn/authz of its own port."""
+    return [f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}", f"--authorization-kubeconfig={kc}"]
+
+
 def kube_controller_manager(spec: ClusterSpec) -> str:
     kc = f"{KUBE}/controller-manager.kubeconfig"
     return _unit("kube-controller-manager (kubegate)", [
         "/usr/local/bin/kube-controller-manager",
-        f"--kubeconfig={kc}",
-        f"--authentication-kubeconfig={kc}",
-        f"--authorization-kubeconfig={kc}",
+        *_kubeconfig_flags(kc),
         "--bind-address=127.0.0.1",
         f"--cluster-name={spec.name}",
         f"--root-ca-file={PKI}/ca.crt",
@@ -109,9 +112,7 @@ def kube_scheduler(spec: ClusterSpec) -> str:
     kc = f"{KUBE}/scheduler.kubeconfig"
     return _unit("kube-scheduler (kubegate)", [
         "/usr/local/bin/kube-scheduler",
-        f"--kubeconfig={kc}",
-        f"--authentication-kubeconfig={kc}",
-        f"--authorization-kubeconfig={kc}",
+        *_kubeconfig_flags(kc),
         "--bind-address=127.0.0.1",
         "--leader-elect=false",
         "--profiling=false",
