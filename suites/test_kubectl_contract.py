@@ -53,8 +53,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """
     if "kubectl_version" not in metafunc.fixturenames:
         return
-    provider = metafunc.config.stash[settings_key].provider()
-    binaries, reason = kubectl_versions.discover(provider.kubeconfig, provider.context).to_run()
+    settings = metafunc.config.stash[settings_key]
+    provider = settings.provider()
+    disc = kubectl_versions.discover(provider.kubeconfig, provider.context)
+    binaries, reason = disc.to_run()
+    if disc.server is None and settings.cluster == "vagrant":
+        # The local cluster's version is known before it is up: offer only clients in its skew.
+        major, minor = (int(x) for x in ClusterSpec().kube_version.lstrip("v").split(".")[:2])
+        binaries = [b for b in binaries if kubectl_versions.within_skew((b.major, b.minor), (major, minor))]
+        reason = reason or f"no local kubectl within ±{kubectl_versions.SKEW} of v{major}.{minor}"
     if binaries:
         params = [pytest.param(b, id=b.label) for b in binaries]
     else:
