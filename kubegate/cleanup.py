@@ -25,9 +25,8 @@ from typing import Any, TextIO
 
 from kubegate import namespaces
 from kubegate.kubectl import Kubectl
-from kubegate.namespaces import OWNER_LABEL, RUN_LABEL
+from kubegate.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
 
-SHARED_LABEL = "kubegate.io/shared"
 #: kinds a run may create inside the shared services namespace (client pods, for example)
 SHARED_NS_KINDS = "pods,services,replicationcontrollers,deployments,jobs,configmaps"
 CLEANUP_TIMEOUT = 60.0
@@ -150,10 +149,10 @@ def live_runs(cluster_state: Path) -> set[str]:
 
 
 def remove_stale_markers(cluster_state: Path, live: set[str]) -> list[str]:
-    """`used-<run-id>` markers of runs that died before their session end could remove them."""
+    """`used-`/`deployed-<run-id>` markers of runs that died before their session end could remove them."""
     gone = []
-    for path in sorted(cluster_state.glob("used-*")):
-        run = path.name.removeprefix("used-")
+    for path in sorted([*cluster_state.glob("used-*"), *cluster_state.glob("deployed-*")]):
+        run = path.name.split("-", 1)[1]
         if namespaces.labels(run)[RUN_LABEL] not in live:
             path.unlink(missing_ok=True)
             gone.append(run)

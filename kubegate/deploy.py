@@ -17,14 +17,13 @@ from dataclasses import dataclass, field
 from kubegate import manifests
 from kubegate.errors import KubegateError
 from kubegate.kubectl import Kubectl
-from kubegate.namespaces import OWNER_LABEL
+from kubegate.namespaces import OWNER_LABEL, SHARED_LABEL
 from kubegate.progress import Progress
 from kubegate.providers.base import ClusterProvider
 from kubegate.settings import DEFAULT_NAMESPACE
 
 SERVICES = ("db", "msg")
 SECRET = "msg-credentials"
-SHARED_LABEL = "kubegate.io/shared"
 
 
 @dataclass
@@ -78,14 +77,7 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
         creds = credentials(k)
         for name in SERVICES:
             k.apply(manifests.render_manifest(f"{name}-service", values))
-        cluster_ips: dict[str, str] = {}
-        ports: dict[str, int] = {}
-        for name in SERVICES:
-            svc = k.get_json("service", name)
-            cluster_ips[name] = svc["spec"].get("clusterIP", "")
-            ports[name] = int(svc["spec"]["ports"][0]["port"])
-            if not cluster_ips[name] or cluster_ips[name] == "None":
-                raise KubegateError(f"Service {ns}/{name} got no ClusterIP; check the service CIDR")
+        cluster_ips, ports = _service_addresses(k, ns)
     with prog.phase("deploy: controllers"):
         for name in SERVICES:
             k.apply(manifests.render_manifest(f"{name}-rc", values))
@@ -93,6 +85,27 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
         for name in SERVICES:
             wait_endpoints(k, name)
     return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
+
+
+def _service_addresses(k: Kubectl, ns: str) -> tuple[dict[str, str], dict[str, int]]:
+    cluster_ips: dict[str, str] = {}
+    ports: dict[str, int] = {}
+    for name in SERVICES:
+        svc = k.get_json("service", name)
+        cluster_ips[name] = svc["spec"].get("clusterIP", "")
+        ports[name] = int(svc["spec"]["ports"][0]["port"])
+        if not cluster_ips[name] or cluster_ips[name] == "None":
+            raise KubegateError(f"Service {ns}/{name} got no ClusterIP; check the service CIDR")
+    return cluster_ips, ports
+
+
+def existing(provider: ClusterProvider, namespace: str | None = None) -> Deployment:
+    """What an earlier deploy made, read back without applying anything (xdist workers
+    after the first one in a run)."""
+    ns = namespace or DEFAULT_NAMESPACE
+    k = provider.kubectl(ns)
+    cluster_ips, ports = _service_addresses(k, ns)
+    return Deployment(ns, provider.public_ip, cluster_ips, ports, provider.images(), credentials(k))
 
 
 def wait_endpoints(k: Kubectl, service: str, timeout: float = 180) -> None:

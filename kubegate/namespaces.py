@@ -13,6 +13,8 @@ from kubegate.kubectl import Kubectl
 
 OWNER_LABEL = "kubegate.io/owner"
 RUN_LABEL = "kubegate.io/run-id"
+#: the services namespace is shared by runs (externalIPs cannot be duplicated); never swept
+SHARED_LABEL = "kubegate.io/shared"
 
 
 def labels(run_id: str) -> dict[str, str]:

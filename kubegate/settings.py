@@ -56,6 +56,10 @@ class Settings:
         return make_provider(self.cluster, self.root, kubeconfig=self.kubeconfig, context=self.context,
                              public_ip=self.public_ip)
 
+    def deployed_marker(self) -> Path:
+        """Written by the services fixture; later xdist workers of this run read the deployment back."""
+        return cluster_dir(self.root) / f"deployed-{self.run_id}"
+
     def used_marker(self) -> Path:
         """Written by the cluster fixture; tells the controller a cluster was used this run."""
         return cluster_dir(self.root) / f"used-{self.run_id}"

@@ -40,6 +40,12 @@ class ClusterSpec:
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def kube_major_minor(self) -> tuple[int, int]:
+        """(1, 34) for v1.34.4: what kubectl's version skew is measured against."""
+        major, minor = self.kube_version.lstrip("v").split(".")[:2]
+        return int(major), int(minor)
+
+    @property
     def master(self) -> Node:
         return Node("master", self.master_ip, "master")
 

@@ -59,7 +59,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     binaries, reason = disc.to_run()
     if disc.server is None and settings.cluster == "vagrant":
         # The local cluster's version is known before it is up: offer only clients in its skew.
-        major, minor = (int(x) for x in ClusterSpec().kube_version.lstrip("v").split(".")[:2])
+        major, minor = ClusterSpec().kube_major_minor
         binaries = [b for b in binaries if kubectl_versions.within_skew((b.major, b.minor), (major, minor))]
         reason = reason or f"no local kubectl within ±{kubectl_versions.SKEW} of v{major}.{minor}"
     if binaries:

@@ -44,7 +44,7 @@ class GoTarget:
 
 def version_ldflags(version: str) -> tuple[str, ...]:
     """-X flags so `kubectl version` reports v1.34.N rather than v0.0.0-master."""
-    major, minor = version.lstrip("v").split(".")[:2]
+    major, minor = version.lstrip("v").split(".")[:2]  # as strings: they go into -X flags verbatim
     flags = []
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
         flags += [f"-X {pkg}.gitVersion={version}", f"-X {pkg}.gitMajor={major}",

@@ -30,13 +30,13 @@ from kubegate.collect.items import Item
 from kubegate.collect.redact import Redactor, known_secrets
 from kubegate.collect.runner import Budget, Result, Runner
 from kubegate.collect.watch import Watch
+from kubegate.deploy import SECRET
 
 BUNDLE_DIR = "diagnostics"
 INDEX = "index.txt"
 MAX_PODS_PER_WATCH = 10
 MAX_NODES = 6
 WORKERS = 8
-MSG_SECRET = "msg-credentials"
 
 
 @dataclass
@@ -133,7 +133,7 @@ def collect(runner: Runner, watches: list[Watch], root: Path, *, budget_s: float
     started = time.time()
 
     namespaces = list(dict.fromkeys(w.namespace for w in watches))
-    redactor = Redactor(known_secrets(runner, budget, services_namespace, MSG_SECRET, namespaces))
+    redactor = Redactor(known_secrets(runner, budget, services_namespace, SECRET, namespaces))
     writer = _Writer(root, redactor)
 
     items: list[Item] = []

@@ -214,8 +214,8 @@ class VagrantProvider(ClusterProvider):
         todo = {n: st for n, st in states.items() if st != "running"}
         if not todo:
             return "all 4 machines running", False
-        for name in todo:
-            self._stamp_path(name).unlink(missing_ok=True) if todo[name] == "not_created" else None
+        for name in (n for n, st in todo.items() if st == "not_created"):
+            self._stamp_path(name).unlink(missing_ok=True)
         try:
             if len(todo) == len(states):
                 v.up()  # Vagrant brings machines up in parallel on the docker provider
