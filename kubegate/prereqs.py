@@ -13,13 +13,13 @@ from pathlib import Path
 from kubegate.errors import KubegateError
 
 _INSTALL = {
-    "vagrant": "apt-get install -y vagrant (README: 'Setting up a machine')",
-    "docker": "apt-get install -y docker.io (README: 'Setting up a machine')",
-    "go": "install Go 1.24+ and put it on PATH (README: 'Setting up a machine')",
-    "java": "apt-get install -y openjdk-17-jre-headless (README: 'Setting up a machine')",
-    "mvn": "apt-get install -y maven (README: 'Setting up a machine')",
-    "debootstrap": "apt-get install -y debootstrap (README: 'Setting up a machine')",
-    "kubectl": "install kubectl (README: 'Setting up a machine')",
+    "vagrant": "apt-get install -y vagrant (or run: bash cluster/host/setup.sh)",
+    "docker": "apt-get install -y docker.io (or run: bash cluster/host/setup.sh)",
+    "go": "bash cluster/host/setup.sh (it installs a bootstrap Go; kubegate fetches a current toolchain)",
+    "java": "apt-get install -y openjdk-17-jre-headless (or run: bash cluster/host/setup.sh)",
+    "mvn": "apt-get install -y maven (or run: bash cluster/host/setup.sh)",
+    "debootstrap": "apt-get install -y debootstrap (or run: bash cluster/host/setup.sh)",
+    "kubectl": "put a kubectl within one minor of v1.34 (1.33-1.35) on PATH",
 }
 
 

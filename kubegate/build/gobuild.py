@@ -69,7 +69,7 @@ def etcd_target(version: str = ETCD_VERSION) -> GoTarget:
 def _go() -> str:
     go = shutil.which("go")
     if not go:
-        raise KubegateError("go not found on PATH; install Go (README: 'Setting up a machine') or set PATH")
+        raise KubegateError("go not found on PATH; run: bash cluster/host/setup.sh (it installs Go)")
     return go
 
 

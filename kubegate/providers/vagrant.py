@@ -9,6 +9,7 @@ time-out that names what is missing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -354,5 +355,4 @@ def _after(condition: dict[str, str], since: float | None) -> bool:
 
 
 def _short_hash(text: str) -> str:
-    import hashlib
     return hashlib.sha256(text.encode()).hexdigest()[:8]
