@@ -60,6 +60,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     elif args.command == "down":
         provider.down()
         print("cluster destroyed" if provider.name == "vagrant" else "existing cluster left alone")
+        changed = getattr(provider, "host_sysctls_changed", lambda: None)()
+        if changed:
+            print(f"kubegate: the host's kernel settings differ from before the cluster started: "
+                  f"{'; '.join(changed[:5])}", file=sys.stderr)
+            return 1
+        if changed == []:
+            print("host kernel settings (kernel.*, vm.*) as found before the cluster started")
     elif args.command in ("deploy", "undeploy"):
         from kubegate.deploy import deploy, undeploy
         if args.command == "deploy":

@@ -32,18 +32,24 @@ class ProbeOutcome:
     latency_ms: float
     details: dict[str, Any]
     error: str | None
+    target: str = ""  # host:port the probe really connected to ($VARs expanded in the pod)
 
     def explain(self) -> str:
         return f"{self.name} from {self.origin}: {self.error or 'ok'}"
 
 
 def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str, Any]:
-    """A pod that idles so probes can be exec'd in it; pinned to `node` unless None."""
+    """A pod that idles so probes can be exec'd in it; pinned to `node` unless None.
+
+    A pinned client tolerates a cordon (as DaemonSet pods do): a disruptive suite cordoning
+    nodes must not leave another worker's per-node clients Pending."""
     return {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": name, "labels": {**labels(run_id), CLIENT_LABEL: "true"}},
         "spec": {
-            **({"nodeSelector": {"kubernetes.io/hostname": node}} if node else {}),
+            **({"nodeSelector": {"kubernetes.io/hostname": node},
+                "tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists",
+                                 "effect": "NoSchedule"}]} if node else {}),
             "terminationGracePeriodSeconds": 0,
             "containers": [{"name": "client", "image": image, "imagePullPolicy": "Never",
                             "command": ["sleep", "infinity"]}],
@@ -74,7 +80,7 @@ def _outcome(name: str, origin: str, stdout: str, stderr: str, rc: int) -> Probe
             except ValueError:
                 break
             return ProbeOutcome(name, origin, bool(data.get("ok")), float(data.get("latency_ms") or 0.0),
-                                dict(data.get("details") or {}), data.get("error"))
+                                dict(data.get("details") or {}), data.get("error"), str(data.get("target") or ""))
     err = (stderr.strip() or stdout.strip() or f"exit {rc}").splitlines()[-1]
     return ProbeOutcome(name, origin, False, 0.0, {}, f"probe did not run ({err})")
 

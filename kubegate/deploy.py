@@ -115,6 +115,43 @@ def wait_endpoints(k: Kubectl, service: str, timeout: float = 180) -> None:
            selector=f"kubernetes.io/service-name={service}")
 
 
+def ready_endpoints(k: Kubectl, service: str) -> tuple[dict[str, str], int | None]:
+    """The Service's ready endpoints from its EndpointSlices: ({address: pod name}, target port)."""
+    found: dict[str, str] = {}
+    port: int | None = None
+    for eps in k.get_json("endpointslices", "-l", f"kubernetes.io/service-name={service}")["items"]:
+        for p in eps.get("ports") or []:
+            port = port or p.get("port")
+        for ep in eps.get("endpoints") or []:
+            if ep.get("conditions", {}).get("ready"):
+                name = (ep.get("targetRef") or {}).get("name", "")
+                for addr in ep.get("addresses", []):
+                    found[addr] = name or addr
+    return found, port
+
+
 def undeploy(provider: ClusterProvider, namespace: str | None = None) -> None:
     ns = namespace or DEFAULT_NAMESPACE
     provider.kubectl().run_e("delete", "namespace", ns, "--ignore-not-found", "--wait=true", timeout=180)
+
+
+def restart_counts(k: Kubectl) -> dict[str, tuple[str, int]]:
+    """pod uid -> (pod name on node, container restarts) for the db and msg pods."""
+    counts: dict[str, tuple[str, int]] = {}
+    for service in SERVICES:
+        for pod in k.get_json("pods", "-l", f"name={service}")["items"]:
+            restarts = sum(int(c.get("restartCount", 0)) for c in pod.get("status", {}).get("containerStatuses") or [])
+            where = f"{pod['metadata']['name']} on {pod['spec'].get('nodeName', '?')}"
+            counts[pod["metadata"]["uid"]] = (where, restarts)
+    return counts
+
+
+def restarts_since(before: dict[str, tuple[str, int]], after: dict[str, tuple[str, int]]) -> list[str]:
+    """Pods that restarted a container between two readings. A pod that is new since (a
+    disruptive suite replaced it) counts from zero; a pod that is gone is no restart."""
+    found = []
+    for uid, (where, count) in sorted(after.items()):
+        was = before.get(uid, (where, 0))[1]
+        if count > was:
+            found.append(f"{where}: {count - was} restart(s)")
+    return found

@@ -6,7 +6,6 @@ fixtures/ stay thin wrappers around them (kubetest's split).
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +15,10 @@ from kubegate import cleanup
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
-from kubegate.providers.existing import MissingImage
 from kubegate.settings import DESTROY_POLICIES, Settings, settings_key
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
+nodes_key = pytest.StashKey[list[str]]()
 _sigterm_key = pytest.StashKey[Any]()
 # Modes that configure pytest but run no tests: no run lock, no signal handler.
 _NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
@@ -70,6 +69,34 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         live.release()
 
 
+def collected_nodes(config: pytest.Config) -> list[str]:
+    """The cluster's schedulable Ready nodes as collection saw them (once per process: every
+    xdist worker must collect the same ids, and asks the same API)."""
+    if nodes_key not in config.stash:
+        try:
+            nodes = config.stash[settings_key].provider().collection_nodes()
+        except KubegateError as exc:
+            raise pytest.Collector.CollectError(f"kubegate: per-node tests: {exc}") from None
+        if not nodes:
+            raise pytest.Collector.CollectError(
+                "kubegate: the cluster has no schedulable Ready node, so no per-node test can run; "
+                "see `kubectl get nodes` (Ready, not cordoned, no NoSchedule/NoExecute taint)")
+        config.stash[nodes_key] = nodes
+    return config.stash[nodes_key]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A `node` argument means "once per schedulable node of the cluster under test"."""
+    if "node" not in metafunc.fixturenames:
+        return
+    explicit = any("node" in str(m.args[0] if m.args else "") for m in metafunc.definition.iter_markers("parametrize"))
+    suites = (Path(str(metafunc.config.rootpath)) / "suites").resolve()
+    if explicit or not Path(str(metafunc.definition.path)).resolve().is_relative_to(suites):
+        return
+    nodes = collected_nodes(metafunc.config)
+    metafunc.parametrize("node", nodes, ids=nodes)
+
+
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: `-m nightly` must see the marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     suites = (Path(str(config.rootpath)) / "suites").resolve()
@@ -84,16 +111,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("needs_vagrant"):
             item.add_marker(skip)
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    """A test that needs an image the cluster has no reference for is skipped, not failed."""
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
-    if call.excinfo is not None and call.excinfo.errisinstance(MissingImage) and report.failed:
-        report.outcome = "skipped"
-        report.longrepr = (str(item.path), (item.location[1] or 0) + 1, f"Skipped: {call.excinfo.value}")
 
 
 @pytest.hookimpl(trylast=True)  # after pytest tore the fixtures down: their finalizers go first

@@ -1,4 +1,5 @@
-"""The cluster itself: the seed's three minions, today's Kubernetes, a working pod network.
+"""The cluster itself: its schedulable nodes (the seed's three minions on the local cluster),
+today's Kubernetes, a working pod network, and a host left as it was found.
 
 Every later suite assumes these hold; when one fails here, the connectivity suites'
 failures are symptoms, so this module names the cause first.
@@ -6,16 +7,18 @@ failures are symptoms, so this module names the cause first.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from kubegate import namespaces
+from kubegate import namespaces, topology
 from kubegate.kubectl import Kubectl
+from kubegate.plugin import collected_nodes
 from kubegate.providers.base import ClusterProvider
+from kubegate.providers.vagrant import VagrantProvider
+from kubegate.report import current
 from kubegate.settings import Settings
 from kubegate.spec import ClusterSpec
 
@@ -55,14 +58,14 @@ def _pod(name: str, node: str, image: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def echo(cluster: ClusterProvider, settings: Settings) -> Iterator[Echo]:
-    """One echo pod pinned to each minion plus a ClusterIP Service in front of them."""
+def echo(cluster: ClusterProvider, settings: Settings, pytestconfig: pytest.Config) -> Iterator[Echo]:
+    """One echo pod pinned to each collected node plus a ClusterIP Service in front of them."""
     k = cluster.kubectl()
     ns = namespaces.create(k, namespaces.unique_name("kg-cluster"), settings.run_id)
     kn = k.with_namespace(ns)
     try:
         image = cluster.images()["client"]
-        items = [_pod(f"echo-{m.name}", m.name, image) for m in SPEC.minions]
+        items = [_pod(f"echo-{n}", n, image) for n in collected_nodes(pytestconfig)]
         svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
                "spec": {"selector": {"app": "kg-echo"}, "ports": [{"port": 80, "targetPort": ECHO_PORT}]}}
         kn.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [*items, svc]}))
@@ -78,19 +81,31 @@ def _nodes(kubectl: Kubectl) -> dict[str, dict[str, Any]]:
     return {n["metadata"]["name"]: n for n in kubectl.get_json("nodes")["items"]}
 
 
+def _echo_pods(pods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {n: p for n, p in pods.items() if n != "__service__"}
+
+
 @pytest.mark.smoke
-def test_three_minions_ready_with_expected_ips_and_version(kubectl: Kubectl, settings: Settings) -> None:
-    nodes = _nodes(kubectl)
-    if settings.cluster != "vagrant":
-        pytest.skip("node names and addresses are the local cluster's")
-    assert sorted(nodes) == [m.name for m in SPEC.minions], "Kubernetes nodes must be exactly minion-1..3"
-    for m in SPEC.minions:
-        n = nodes[m.name]
-        ready = {c["type"]: c["status"] for c in n["status"]["conditions"]}["Ready"]
-        assert ready == "True", f"{m.name} not Ready: {n['status']['conditions']}"
-        ips = [a["address"] for a in n["status"]["addresses"] if a["type"] == "InternalIP"]
-        assert ips == [m.ip], f"{m.name} InternalIP {ips}, expected {m.ip}"
-        assert n["status"]["nodeInfo"]["kubeletVersion"] == SPEC.kube_version
+def test_schedulable_nodes_are_ready_and_run_the_server_minor(kubectl: Kubectl, settings: Settings,
+                                                              pytestconfig: pytest.Config) -> None:
+    """Every node the per-node tests were collected for is still a schedulable Ready node, with an
+    InternalIP and a kubelet of the server's minor; the local cluster must be exactly its spec."""
+    server = json.loads(kubectl.run("version", "-o", "json").stdout)["serverVersion"]
+    live = {n.name: n for n in topology.schedulable_ready(list(_nodes(kubectl).values()))}
+    collected = collected_nodes(pytestconfig)
+    assert live, "the cluster has no schedulable Ready node"
+    assert set(collected) <= set(live), f"collected for {collected}, schedulable and Ready now: {sorted(live)}"
+    current().add_fact("schedulable Ready nodes", f"{len(live)}: {', '.join(sorted(live))}")
+    minor = f"v{server['major']}.{server['minor'].rstrip('+')}."
+    for name in collected:
+        node = live[name]
+        assert node.internal_ip, f"{name} reports no InternalIP"
+        assert node.kubelet_version.startswith(minor), f"{name} runs kubelet {node.kubelet_version}, server {minor}x"
+    if settings.cluster == "vagrant":
+        assert sorted(live) == [m.name for m in SPEC.minions], "the local cluster's nodes must be exactly minion-1..3"
+        for m in SPEC.minions:
+            assert live[m.name].internal_ip == m.ip, f"{m.name} InternalIP {live[m.name].internal_ip}, expected {m.ip}"
+            assert live[m.name].kubelet_version == SPEC.kube_version
 
 
 def test_server_reports_v1_34(kubectl: Kubectl, settings: Settings) -> None:
@@ -108,13 +123,27 @@ def test_master_runs_control_plane_and_takes_no_workloads(cluster: ClusterProvid
     assert kubectl.run("get", "--raw", "/readyz").stdout.strip() == "ok"
 
 
-def test_a_pod_runs_on_each_minion(echo: Echo) -> None:
+@pytest.mark.needs_vagrant
+def test_host_kernel_settings_are_untouched(cluster: ClusterProvider) -> None:
+    """kubelet and systemd in the nodes must not change the host's kernel.* and vm.* settings
+    (the nodes see the host's /proc/sys); compared with a snapshot from before they started."""
+    assert isinstance(cluster, VagrantProvider)
+    changed = cluster.host_sysctls_changed()
+    assert changed is not None, (f"no snapshot of the host's settings at {cluster.host_sysctls_path}; it is taken "
+                                 "when no node runs: `kubegate down && kubegate up`")
+    assert changed == [], f"the host's kernel settings changed since the nodes started: {changed}"
+
+
+def test_a_pod_runs_on_each_node_inside_its_pod_cidr(echo: Echo, kubectl: Kubectl,
+                                                    pytestconfig: pytest.Config) -> None:
     _, pods = echo
-    for m in SPEC.minions:
-        assert m.name in pods, f"no echo pod running on {m.name}"
-        ip = pods[m.name]["status"]["podIP"]
-        assert m.pod_cidr and ipaddress.ip_address(ip) in ipaddress.ip_network(m.pod_cidr), \
-            f"pod IP {ip} on {m.name} outside its pod CIDR {m.pod_cidr}"
+    nodes = {n.name: n for n in topology.schedulable_ready(list(_nodes(kubectl).values()))}
+    for name in collected_nodes(pytestconfig):
+        assert name in pods, f"no echo pod running on {name}"
+        ip = pods[name]["status"]["podIP"]
+        cidrs = list(nodes[name].pod_cidrs)
+        assert cidrs, f"{name} has no podCIDR in its spec"
+        assert topology.in_cidrs(ip, cidrs), f"pod IP {ip} on {name} outside its pod CIDRs {cidrs}"
 
 
 def _fetch(kn: Kubectl, from_pod: str, url: str) -> str:
@@ -122,30 +151,33 @@ def _fetch(kn: Kubectl, from_pod: str, url: str) -> str:
     return kn.run("exec", from_pod, "--", "python3", "-c", code, timeout=30).stdout.strip()
 
 
-def test_pod_to_pod_across_minions(echo: Echo) -> None:
+def test_pod_to_pod_across_nodes(echo: Echo) -> None:
     kn, pods = echo
-    names = [m.name for m in SPEC.minions]
+    echo_pods = _echo_pods(pods)
+    names = sorted(echo_pods)
+    assert len(names) >= 2, f"pod-to-pod across nodes needs two schedulable nodes, the cluster has {names}"
     for src, dst in zip(names, names[1:] + names[:1], strict=True):
-        target = pods[dst]
-        got = _fetch(kn, pods[src]["metadata"]["name"], f"http://{target['status']['podIP']}:{ECHO_PORT}/")
+        target = echo_pods[dst]
+        got = _fetch(kn, echo_pods[src]["metadata"]["name"], f"http://{target['status']['podIP']}:{ECHO_PORT}/")
         assert got == target["metadata"]["name"], f"{src} -> {dst} pod IP answered {got!r}"
 
 
 @pytest.mark.needs_vagrant
-def test_cluster_ip_from_every_minion(cluster: ClusterProvider, echo: Echo) -> None:
+def test_cluster_ip_from_every_node(cluster: ClusterProvider, echo: Echo, kubectl: Kubectl) -> None:
     _, pods = echo
     cip = pods["__service__"]["spec"]["clusterIP"]
-    assert cip.startswith("10.247."), f"ClusterIP {cip} outside the portal net {SPEC.service_cidr}"
-    expected = {p["metadata"]["name"] for n, p in pods.items() if n != "__service__"}
-    for m in SPEC.minions:
-        got = cluster.node_shell(m.name, f"curl -sS -m 5 http://{cip}/").strip()
-        assert got in expected, f"ClusterIP {cip} from {m.name} answered {got!r}"
+    assert topology.in_cidrs(cip, topology.service_cidrs(kubectl)), f"ClusterIP {cip} outside the service CIDR"
+    expected = {p["metadata"]["name"] for p in _echo_pods(pods).values()}
+    for name in sorted(_echo_pods(pods)):
+        got = cluster.node_shell(name, f"curl -sS -m 5 http://{cip}/").strip()
+        assert got in expected, f"ClusterIP {cip} from {name} answered {got!r}"
 
 
 def test_cluster_ip_from_pods(echo: Echo) -> None:
     kn, pods = echo
     cip = pods["__service__"]["spec"]["clusterIP"]
-    expected = {p["metadata"]["name"] for n, p in pods.items() if n != "__service__"}
-    for m in SPEC.minions:
-        got = _fetch(kn, pods[m.name]["metadata"]["name"], f"http://{cip}/")
-        assert got in expected, f"ClusterIP {cip} from a pod on {m.name} answered {got!r}"
+    echo_pods = _echo_pods(pods)
+    expected = {p["metadata"]["name"] for p in echo_pods.values()}
+    for name, pod in sorted(echo_pods.items()):
+        got = _fetch(kn, pod["metadata"]["name"], f"http://{cip}/")
+        assert got in expected, f"ClusterIP {cip} from a pod on {name} answered {got!r}"

@@ -22,11 +22,12 @@ import pytest
 import requests
 
 from fixtures.proxy import ApiProxy
-from kubegate import namespaces
+from kubegate import manifests, namespaces, topology
 from kubegate.deploy import SERVICES, Deployment
 from kubegate.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.settings import Settings
+from kubegate.spec import ClusterSpec
 
 pytest_plugins = ["fixtures.proxy"]
 pytestmark = [pytest.mark.cli]
@@ -63,6 +64,14 @@ def _node_view(node: dict[str, Any]) -> dict[str, Any]:
             "podCIDR": node["spec"].get("podCIDR")}
 
 
+def _asked(services: Deployment, manifest: str) -> dict[str, Any]:
+    """The object as manifests/ asks for it, rendered with this deployment's values."""
+    values = manifests.values_from_env(namespace=services.namespace, public_ip=services.public_ip,
+                                       db_image=services.images["db"], msg_image=services.images["msg"])
+    [obj] = manifests.load_manifest(manifest, values)
+    return obj
+
+
 @pytest.mark.smoke
 @pytest.mark.parametrize("name", SERVICES)
 def test_services_are_the_same_objects_both_ways(services: Deployment, kubectl_best: Kubectl, api_proxy: ApiProxy,
@@ -70,8 +79,16 @@ def test_services_are_the_same_objects_both_ways(services: Deployment, kubectl_b
     via_kubectl = _kget(kubectl_best.with_namespace(services.namespace), "services", name)
     via_rest = _rest(api_proxy, f"/api/v1/namespaces/{services.namespace}/services/{name}")
     assert _service_view(via_kubectl) == _service_view(via_rest)
-    assert via_rest["spec"]["clusterIP"] == services.cluster_ips[name]
-    assert via_rest["spec"].get("externalIPs") == [services.public_ip]
+    # Both views against what was asked for, not only against each other: a read path that
+    # lost or rewrote a field would otherwise agree with itself.
+    asked_obj = _asked(services, f"{name}-service")
+    asked, got = asked_obj["spec"], via_rest["spec"]
+    assert got["selector"] == asked["selector"]
+    assert got.get("externalIPs") == asked["externalIPs"] == [services.public_ip]
+    assert [{k: p[k] for k in ("name", "protocol", "port", "targetPort")} for p in got["ports"]] == asked["ports"]
+    assert got["type"] == asked["type"]
+    assert via_rest["metadata"]["labels"] == asked_obj["metadata"]["labels"]
+    assert topology.in_cidrs(got["clusterIP"], topology.service_cidrs(kubectl_best)), got["clusterIP"]
 
 
 @pytest.mark.parametrize("name", SERVICES)
@@ -90,14 +107,26 @@ def test_service_pods_are_the_same_objects_both_ways(services: Deployment, kubec
         time.sleep(1)
     assert by_kubectl, f"no pods labelled {selector} in {services.namespace}"
     assert by_kubectl == by_rest
+    template = _asked(services, f"{name}-rc")["spec"]["template"]
+    nodes = {n.name: n for n in topology.schedulable_ready(_kget(kubectl_best, "nodes")["items"])}
+    for view in by_rest.values():
+        assert view["labels"] == template["metadata"]["labels"], f"{view['name']}: labels {view['labels']}"
+        assert view["node"] in nodes, f"{view['name']} runs on {view['node']}, not a schedulable Ready node"
+        assert topology.in_cidrs(view["podIP"], list(nodes[view["node"]].pod_cidrs)), \
+            f"{view['name']}'s IP {view['podIP']} lies outside {view['node']}'s pod CIDRs"
 
 
-def test_nodes_are_the_same_objects_both_ways(kubectl_best: Kubectl, api_proxy: ApiProxy) -> None:
+def test_nodes_are_the_same_objects_both_ways(kubectl_best: Kubectl, api_proxy: ApiProxy, settings: Settings) -> None:
     by_kubectl = {n["metadata"]["uid"]: _node_view(n) for n in _kget(kubectl_best, "nodes")["items"]}
     by_rest = {n["metadata"]["uid"]: _node_view(n) for n in _rest(api_proxy, "/api/v1/nodes")["items"]}
     assert by_kubectl and by_kubectl == by_rest
     for view in by_rest.values():
         assert any(a["type"] == "InternalIP" for a in view["addresses"]), view
+    if settings.cluster == "vagrant":  # what the local cluster was built to be
+        asked = {m.name: (m.ip, m.pod_cidr) for m in ClusterSpec().minions}
+        got = {v["name"]: (next(a["address"] for a in v["addresses"] if a["type"] == "InternalIP"), v["podCIDR"])
+               for v in by_rest.values()}
+        assert got == asked
 
 
 def test_missing_object_is_a_404_status_kubectl_quotes(services: Deployment, kubectl_best: Kubectl,

@@ -8,16 +8,15 @@ Credentials come from the Secret and reach the probe on stdin, never on a comman
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 
 from kubegate.clients import probe_from_host, probe_in_pod
-from kubegate.deploy import Deployment
+from kubegate.deploy import Deployment, ready_endpoints
 from kubegate.kubectl import Kubectl
-from kubegate.spec import ClusterSpec
 
-pytestmark = [pytest.mark.connectivity]
-MINIONS = [m.name for m in ClusterSpec().minions]
+pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 PORTAL = ["--host", "$MSG_SERVICE_HOST", "--port", "$MSG_SERVICE_PORT"]
 COUNT = "50"
 
@@ -28,15 +27,20 @@ def _creds(services: Deployment) -> str:
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("node", MINIONS)
 def test_send_receive_via_portal_ip(node: str, services: Deployment, services_kubectl: Kubectl,
-                                   clients: dict[str, str]) -> None:
-    if node not in clients:
-        pytest.skip(f"no Ready node {node}")
-    out = probe_in_pod(services_kubectl, clients[node], "amqp send/receive via portal IP",
-                       ["amqp", *PORTAL, "--count", COUNT, "--credentials-stdin"], stdin=_creds(services))
+                                   client_on: Callable[[str], str]) -> None:
+    """Through the portal IP, and every endpoint behind it (directly, and hit through the portal
+    IP): one connection through a Service with one dead endpoint among several passes by luck."""
+    endpoints, target_port = ready_endpoints(services_kubectl, "msg")
+    assert endpoints, "the msg Service has no ready endpoint"
+    every = ",".join(f"{addr}={name}" for addr, name in sorted(endpoints.items()))
+    out = probe_in_pod(services_kubectl, client_on(node), "amqp send/receive via portal IP",
+                       ["amqp", *PORTAL, "--count", COUNT, "--credentials-stdin", "--every-endpoint", every,
+                        "--endpoint-port", str(target_port)], stdin=_creds(services))
     assert out.ok, out.explain()
+    assert sorted(out.details.get("endpoints", {})) == sorted(endpoints.values())
     assert out.details.get("count") == int(COUNT)
+    assert out.target == f"{services.cluster_ips['msg']}:{services.ports['msg']}"
 
 
 @pytest.mark.smoke
@@ -46,6 +50,7 @@ def test_send_receive_via_public_ip_from_host(services: Deployment) -> None:
     out = probe_from_host("amqp send/receive via public IP", ["amqp", "--host", services.public_ip,
                                                               "--count", COUNT], env=env)
     assert out.ok, out.explain()
+    assert out.details.get("count") == int(COUNT)
 
 
 def test_bad_credentials_refused_via_public_ip(services: Deployment) -> None:

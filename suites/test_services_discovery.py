@@ -9,16 +9,17 @@ too early lacks them.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
-from kubegate import namespaces
+from kubegate import namespaces, topology
 from kubegate.clients import client_pod
-from kubegate.deploy import Deployment
+from kubegate.deploy import SERVICES, Deployment
 from kubegate.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.settings import Settings
+from kubegate.spec import ClusterSpec
 
 pytestmark = [pytest.mark.connectivity]
 
@@ -29,11 +30,12 @@ def pod_env(k: Kubectl, pod: str) -> dict[str, str]:
 
 
 @pytest.mark.smoke
-@pytest.mark.parametrize("service", ["db", "msg"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_pod_created_after_service_carries_its_variables(
-    service: str, services: Deployment, services_kubectl: Kubectl, clients: dict[str, str]
+    service: str, node: str, services: Deployment, services_kubectl: Kubectl, client_on: Callable[[str], str]
 ) -> None:
-    env = pod_env(services_kubectl, next(iter(clients.values())))
+    """On every node: the variables come from that node's kubelet."""
+    env = pod_env(services_kubectl, client_on(node))
     name, ip, port = service.upper(), services.cluster_ips[service], services.ports[service]
     expected = {
         f"{name}_SERVICE_HOST": ip,
@@ -48,12 +50,22 @@ def test_pod_created_after_service_carries_its_variables(
     assert got == expected, f"service variables for {service} in a pod created after it"
 
 
+@pytest.mark.smoke
+def test_portal_ips_lie_in_the_service_cidr(services: Deployment, kubectl: Kubectl, settings: Settings) -> None:
+    """The seed's portal_net: ClusterIPs come from the cluster's service range (read from its
+    ServiceCIDR objects; on the local cluster that must be the spec's 10.247.0.0/16)."""
+    cidrs = topology.service_cidrs(kubectl)
+    if settings.cluster == "vagrant":
+        assert cidrs == [ClusterSpec().service_cidr], f"the local cluster serves ClusterIPs from {cidrs}"
+    for name in SERVICES:
+        ip = services.cluster_ips[name]
+        assert topology.in_cidrs(ip, cidrs), f"{name}'s portal IP {ip} lies outside the service CIDR {cidrs}"
+
+
 @pytest.fixture(scope="module")
 def ordering(cluster: ClusterProvider, settings: Settings) -> Iterator[tuple[Kubectl, str]]:
     k = cluster.kubectl()
-    image = cluster.images().get("client")
-    if not image:
-        pytest.skip("no client image for this cluster; set KUBEGATE_CLIENT_IMAGE")
+    image = cluster.images()["client"]  # no reference on an existing cluster: an error naming the variable
     ns = namespaces.create(k, namespaces.unique_name("kg-order"), settings.run_id)
     try:
         yield k.with_namespace(ns), image

@@ -150,3 +150,12 @@ def test_image_settings_override_the_built_images() -> None:
                               msg_image="kubegate.local/msg:x", env={})
     assert default["DB_IMAGE"] == "kubegate.local/db:x"
     assert set(default) == set(PLACEHOLDERS)
+
+
+def test_restarts_since_counts_only_new_restarts() -> None:
+    from kubegate.deploy import restarts_since
+    before = {"u1": ("db-a on minion-1", 2), "u2": ("msg-a on minion-2", 0)}
+    after = {"u1": ("db-a on minion-1", 2), "u3": ("msg-b on minion-3", 1)}  # msg-a replaced, msg-b restarted once
+    assert restarts_since(before, after) == ["msg-b on minion-3: 1 restart(s)"]
+    assert restarts_since(before, {"u1": ("db-a on minion-1", 3)}) == ["db-a on minion-1: 1 restart(s)"]
+    assert restarts_since(before, before) == []

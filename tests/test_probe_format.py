@@ -135,3 +135,18 @@ def test_cli_reads_credentials_from_stdin_not_argv() -> None:
     args = cli.build_parser().parse_args(["amqp", "--host", "msg", "--credentials-stdin"])
     assert cli.read_credentials(args, io.StringIO("user\npass\n")) == ("user", "pass")
     assert cli.read_credentials(args, io.StringIO("user\n")) is None
+
+
+def test_service_connections_reach_every_endpoint_with_high_probability() -> None:
+    from kubegate.probes.amqp import service_connections
+    assert service_connections(1) == 3
+    for k in (2, 3, 5):
+        n = service_connections(k)
+        assert k * (1 - 1 / k) ** n < 0.001 <= k * (1 - 1 / k) ** (n - 1)
+    assert service_connections(3) == 20
+
+
+def test_parse_endpoints_names_each_address() -> None:
+    from kubegate.probes.amqp import parse_endpoints
+    assert parse_endpoints("10.246.1.5=msg-a, 10.246.2.7=msg-b,") == {"10.246.1.5": "msg-a", "10.246.2.7": "msg-b"}
+    assert parse_endpoints("10.246.1.5") == {"10.246.1.5": "10.246.1.5"}

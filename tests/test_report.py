@@ -241,3 +241,72 @@ def test_null_recorder_accepts_everything() -> None:
     null.record_probe("x", 0.1, True)
     null.add_fact("k", "v")
     null.attach("n", "/nonexistent", "label")
+
+
+SKIPPY = """
+import pytest
+
+@pytest.mark.smoke
+def test_gate_a():
+    pytest.skip("no client image for this cluster")
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("node", ["n1", "n2"])
+def test_gate_b(node):
+    pytest.skip("node gone")
+
+def test_other():
+    pytest.skip("not applicable here")
+"""
+
+
+def test_run_of_skips_only_is_incomplete_with_its_own_exit_status(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_skippy=SKIPPY)
+    result = pytester.runpytest()
+    assert result.ret == 6
+    result.stdout.fnmatch_lines([
+        "verdict: INCOMPLETE*0 passed*4 skipped*exit status 6",
+        "incomplete: no check ran: all 4 selected tests were skipped",
+        "incomplete: 3 smoke tests skipped*",
+        "smoke tests skipped (3):",
+        "  - test_skippy.py::test_gate_a: no client image for this cluster",
+        "other tests skipped (1):",
+    ])
+    s = _summary(_run_dir(pytester))
+    assert (s["verdict"], s["exitstatus"]) == ("incomplete", 6)
+    assert [k["nodeid"] for k in s["skips"] if k["smoke"]] == [
+        "test_skippy.py::test_gate_a", "test_skippy.py::test_gate_b[n1]", "test_skippy.py::test_gate_b[n2]"]
+    html = (_run_dir(pytester) / "report.html").read_text()
+    assert html.index("Incomplete:") < html.index("Failures")
+
+
+def test_skipped_smoke_test_blocks_the_gate_even_when_others_pass(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_skippy=SKIPPY + "\ndef test_real():\n    assert True\n")
+    result = pytester.runpytest("-m", "smoke or not smoke")
+    assert result.ret == 6
+    s = _summary(_run_dir(pytester))
+    assert s["verdict"] == "incomplete" and s["incomplete"] == [
+        "3 smoke tests skipped (the release gate must run whole; accept named skips with --accept-skip)"]
+
+
+def test_accepted_skips_pass_but_stay_listed(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_skippy=SKIPPY + "\ndef test_real():\n    assert True\n")
+    result = pytester.runpytest("--accept-skip", "test_skippy.py::test_gate_b",
+                                "--accept-skip", "*::test_gate_a")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["verdict: PASSED*1 passed*4 skipped*", "skips accepted with --accept-skip (3):"])
+    s = _summary(_run_dir(pytester))
+    assert s["verdict"] == "passed" and s["incomplete"] == []
+    assert sorted(k["accepted"] for k in s["skips"]) == [False, True, True, True]
+
+
+def test_no_test_selected_is_incomplete_not_passed(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile("def test_a():\n    pass\n")
+    result = pytester.runpytest("-m", "smoke")
+    assert result.ret == 6
+    s = _summary(_run_dir(pytester))
+    assert (s["verdict"], s["incomplete"]) == ("incomplete", ["no check ran: no test was selected"])

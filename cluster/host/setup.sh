@@ -35,7 +35,7 @@ else
 fi
 
 py=${PYTHON:-python3}
-if ! "$py" -c 'import kubegate, vagrant, proton, pymongo, cryptography, xdist' >/dev/null 2>&1 \
+if ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, xdist' >/dev/null 2>&1 \
    || [[ $("$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
   say "installing the kubegate package (editable) and its dependencies"
   "$py" -m pip install -q -e '.[dev]'

@@ -34,7 +34,7 @@ def _wanted(item: pytest.Item, call: pytest.CallInfo[None]) -> bool:
         return False
     if exc.errisinstance((pytest.skip.Exception, pytest.xfail.Exception, KeyboardInterrupt, pytest.exit.Exception)):
         return False
-    if type(exc.value).__name__ == "MissingImage":  # turned into a skip by kubegate.plugin
+    if type(exc.value).__name__ == "MissingImage":  # a configuration error: the cluster has nothing to show
         return False
     return item.get_closest_marker("xfail") is None
 

@@ -37,7 +37,9 @@ DEFAULT_PORT = 5672
 REFUSAL_KINDS = frozenset({AUTH_FAILURE, CLOSED, PROTOCOL})
 
 
-VIRTUAL_HOST = os.environ.get("KUBEGATE_MSG_VHOST", "default")
+#: Unset by default: `msg` maps any hostname in the open frame to its one virtual host, as a
+#: client that knows nothing of the broker expects. Set it for brokers that need a name.
+VIRTUAL_HOST = os.environ.get("KUBEGATE_MSG_VHOST") or None
 
 
 def _ms() -> float:
@@ -48,15 +50,13 @@ def _connect(host: str, port: int, timeout_s: float, **kwargs: Any) -> Any:
     from proton.utils import BlockingConnection
 
     # reconnect=False: a refused or failed connection is reported, not retried.
-    # Broker-J picks the virtual host from the open frame's hostname. Through a ClusterIP or
-    # an externalIP that is an address the broker has never heard of, so name the virtual
-    # host explicitly (as AMQP 1.0 clients of a multi-vhost broker must).
-    kwargs.setdefault("virtual_host", VIRTUAL_HOST)
+    if VIRTUAL_HOST:
+        kwargs.setdefault("virtual_host", VIRTUAL_HOST)
     return BlockingConnection(f"amqp://{target_of(host, port)}", timeout=timeout_s, reconnect=False, **kwargs)
 
 
 def default_queue() -> str:
-    """A fresh queue name under the auto-created `kubegate.` prefix."""
+    """A fresh queue name (the broker auto-creates any queue a client attaches to)."""
     return f"kubegate.probe.{uuid.uuid4().hex[:12]}"
 
 
@@ -217,3 +217,65 @@ def probe_amqp_refused(
     msg = f"expected the broker to refuse, got {kind}" + (f": {first['detail']}" if first["detail"] else "")
     return fail("amqp-refused", target, started, _ms(), msg, action=first["attempt"],
                 kind="not refused" if kind == "accepted" else kind, details=details, secrets=[wrong])
+
+
+def service_connections(endpoints: int) -> int:
+    """Connections through a Service so that each of `endpoints` backends (chosen at random by
+    kube-proxy) is hit with probability > 99.9 %: n with k * (1 - 1/k)^n < 0.001."""
+    if endpoints <= 1:
+        return 3
+    n = 1
+    while endpoints * (1 - 1 / endpoints) ** n >= 0.001:
+        n += 1
+    return n
+
+
+def parse_endpoints(text: str) -> dict[str, str]:
+    """`ADDR=NAME,ADDR=NAME` (as the suites pass a Service's ready endpoints) -> {addr: name}."""
+    out: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        addr, _, name = item.partition("=")
+        out[addr] = name or addr
+    return out
+
+
+def probe_amqp_every_endpoint(
+    host: str,
+    port: int,
+    endpoints: dict[str, str],
+    *,
+    username: str,
+    password: str,
+    endpoint_port: int | None = None,
+    count: int = 5,
+    timeout_s: float = 10.0,
+) -> ProbeResult:
+    """Every backend of a Service answers: each endpoint directly (its pod IP), and enough short
+    connections through the Service address that kube-proxy's random choice has reached each.
+
+    One connection through a Service with one dead endpoint among several passes most of the
+    time; this fails, and names the endpoint (pod) that did not answer."""
+    target = target_of(host, port)
+    started = _ms()
+    failures: list[str] = []
+    per_endpoint: dict[str, Any] = {}
+    for addr, name in sorted(endpoints.items()):
+        res = probe_amqp(addr, endpoint_port or port, username=username, password=password, count=count,
+                         timeout_s=timeout_s)
+        per_endpoint[name] = {"address": target_of(addr, endpoint_port or port), "ok": res.ok,
+                              "latency_ms": round(res.latency_ms, 2)}
+        if not res.ok:
+            failures.append(f"endpoint {name} ({target_of(addr, endpoint_port or port)}) directly: {res.error}")
+    n = service_connections(len(endpoints))
+    through: list[bool] = []
+    for i in range(n):
+        res = probe_amqp(host, port, username=username, password=password, count=1, timeout_s=timeout_s)
+        through.append(res.ok)
+        if not res.ok:
+            failures.append(f"connection {i + 1} of {n} through {target}: {res.error}")
+    details: dict[str, Any] = {"endpoints": per_endpoint, "service_connections": n,
+                               "service_connections_ok": sum(through)}
+    if failures:
+        return fail("amqp-endpoints", target, started, _ms(), "; ".join(failures[:4]), action="every endpoint",
+                    details=details, secrets=(username, password))
+    return ProbeResult(probe="amqp-endpoints", target=target, ok=True, latency_ms=_ms() - started, details=details)

@@ -4,6 +4,7 @@
     kubegate-probe mongosh --host db [--port 27017] [--json]          # echo "show dbs" | mongosh ...
     kubegate-probe amqp    --host msg [--port 5672] [--count 100] [--queue kubegate.x] [--json]
     kubegate-probe amqp    --host msg --expect-refused [--json]       # bad/no credentials must be refused
+    kubegate-probe amqp    --host msg --every-endpoint 10.246.1.5=msg-x [--endpoint-port 5672]
 
 AMQP credentials never go on the command line (it shows in process lists and kubectl logs): they
 come from KUBEGATE_MSG_USERNAME / KUBEGATE_MSG_PASSWORD, or with --credentials-stdin from two
@@ -58,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="read username and password as two lines from standard input")
     amqp.add_argument("--expect-refused", action="store_true",
                       help="pass only if a wrong password, no credentials and no SASL are all refused")
+    amqp.add_argument("--every-endpoint", metavar="ADDR=NAME,...",
+                      help="also check each of the Service's endpoints directly and hit each through --host")
+    amqp.add_argument("--endpoint-port", type=int, help="the endpoints' port (the Service's targetPort)")
     return parser
 
 
@@ -85,7 +89,7 @@ def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
 
         return show_dbs(args.host, args.port, mongosh=args.mongosh, timeout_s=args.timeout)
 
-    from .amqp import probe_amqp, probe_amqp_refused
+    from .amqp import parse_endpoints, probe_amqp, probe_amqp_every_endpoint, probe_amqp_refused
 
     creds = read_credentials(args, stdin)
     if args.expect_refused:
@@ -96,8 +100,16 @@ def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
         return f"kubegate-probe amqp: no credentials: set {where} (from the Secret msg-credentials)"
     if args.count < 1:
         return "kubegate-probe amqp: --count must be at least 1"
-    return probe_amqp(args.host, args.port, username=creds[0], password=creds[1], queue=args.queue,
-                      count=args.count, timeout_s=args.timeout)
+    result = probe_amqp(args.host, args.port, username=creds[0], password=creds[1], queue=args.queue,
+                        count=args.count, timeout_s=args.timeout)
+    if result.ok and args.every_endpoint:
+        every = probe_amqp_every_endpoint(args.host, args.port, parse_endpoints(args.every_endpoint),
+                                          username=creds[0], password=creds[1], endpoint_port=args.endpoint_port,
+                                          timeout_s=args.timeout)
+        every.details = {**result.details, **every.details}
+        every.probe, every.latency_ms = "amqp", result.latency_ms + every.latency_ms
+        return every
+    return result
 
 
 def main(argv: Sequence[str] | None = None, stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:

@@ -77,6 +77,12 @@ class ClusterProvider(ABC):
                                                         f"{info['containerRuntimeVersion']}, {info['osImage']}")
         return out
 
+    def collection_nodes(self) -> list[str]:
+        """The nodes per-node tests are parametrized with: the live cluster's schedulable Ready
+        nodes, read from the API at collection (raises KubegateError when it does not answer)."""
+        from kubegate import topology
+        return [n.name for n in topology.schedulable_ready(topology.read_nodes(self.kubectl()))]
+
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
         raise NotImplementedError(f"the {self.name} provider has no node shell")
 

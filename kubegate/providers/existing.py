@@ -22,18 +22,18 @@ def image_env(name: str) -> str:
     return f"KUBEGATE_{name.upper()}_IMAGE"
 
 
-class MissingImage(KeyError):
+class MissingImage(KubegateError, KeyError):
     """Raised by indexing the image map for an image this cluster has no reference for.
 
-    A KeyError (not a KubegateError, which fixtures turn into failures) so kubegate's pytest
-    plugin can turn it into a skip whose reason names the variable to set.
+    An error, never a skip: a gate that skips every test needing the broker has checked
+    nothing about it. The message names what to set.
     """
 
     def __init__(self, name: str) -> None:
-        super().__init__(name)
         self.image = name
         self.reason = (f"no {name} image reference for this cluster: set {image_env(name)} to an image "
                        f"its nodes can run (kubegate's builds exist only in the Vagrant cluster)")
+        super().__init__(self.reason)
 
     def __str__(self) -> str:
         return self.reason
@@ -71,8 +71,8 @@ class ExistingProvider(ClusterProvider):
         return self._public_ip
 
     def images(self) -> dict[str, str]:
-        """References from KUBEGATE_<NAME>_IMAGE, else a public default; tests needing an
-        image with neither are skipped (see MissingImage), never run with an empty image."""
+        """References from KUBEGATE_<NAME>_IMAGE, else a public default; a test needing an
+        image with neither errors naming the variable (see MissingImage)."""
         refs = ImageRefs()
         for name in IMAGE_NAMES:
             ref = os.environ.get(image_env(name)) or PUBLIC_DEFAULTS.get(name)

@@ -21,7 +21,7 @@ from pathlib import Path
 import vagrant
 from filelock import FileLock
 
-from kubegate import prereqs
+from kubegate import host_sysctls, prereqs
 from kubegate.build import gobuild, images
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir, dist_dir, reports_dir
@@ -61,6 +61,11 @@ class VagrantProvider(ClusterProvider):
             raise KubegateError(f"no {path}: run `kubegate up` (or the cluster fixture) first")
         data = json.loads(path.read_text())
         return {k: str(v) for k, v in data.items()}
+
+    def collection_nodes(self) -> list[str]:
+        """The minions this provider brings up and waits for; collection may precede bring-up,
+        so they come from the spec, and the suites check the live cluster matches."""
+        return [m.name for m in self.spec.minions]
 
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
         """Run a command on a node over Vagrant's own ssh settings (`vagrant ssh-config`).
@@ -140,6 +145,7 @@ class VagrantProvider(ClusterProvider):
             ph.note = f"{len(digests)} nodes"
         with prog.phase("vagrant up") as ph:
             started = time.time()
+            self._snapshot_host_sysctls()
             self._remove_strays()
             ph.note, touched = self._machines_up(refs["node"], digests)
         with prog.phase("provisioning") as ph:
@@ -148,6 +154,23 @@ class VagrantProvider(ClusterProvider):
             # After machines were (re)started, a Ready status written by their previous kubelet
             # proves nothing: wait for a heartbeat from after the start.
             ph.note = self.wait_ready(READY_TIMEOUT, since=started if touched else None)
+
+    @property
+    def host_sysctls_path(self) -> Path:
+        return self.state / "host-sysctls.json"
+
+    def _snapshot_host_sysctls(self) -> None:
+        """The host's kernel.*/vm.* settings, taken only while no kubegate node runs anywhere on
+        this host (a running node may already have written them)."""
+        running = subprocess.run(["docker", "ps", "-q", "--filter", "label=kubegate.checkout"],
+                                 capture_output=True, text=True, check=False)
+        if running.returncode == 0 and not running.stdout.strip():
+            host_sysctls.save(self.host_sysctls_path, host_sysctls.read())
+
+    def host_sysctls_changed(self) -> list[str] | None:
+        """What differs from the snapshot taken before the nodes started; None without one."""
+        before = host_sysctls.load(self.host_sysctls_path)
+        return None if before is None else host_sysctls.diff(before, host_sysctls.read())
 
     def _assemble_dist_bin(self, bins: dict[str, Path]) -> None:
         out = dist_dir() / "bin"

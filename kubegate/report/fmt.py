@@ -4,6 +4,7 @@ same everywhere."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 
 def duration(seconds: float) -> str:
@@ -24,3 +25,23 @@ def millis(seconds: float) -> str:
 
 def timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def skip_lines(skips: list[dict[str, Any]], limit: int = 20) -> list[str]:
+    """Skips as a reader must see them: smoke ones (which block the gate) first, each with why."""
+    if not skips:
+        return []
+    groups = (
+        ("smoke tests skipped", [s for s in skips if s["smoke"] and not s["accepted"]]),
+        ("skips accepted with --accept-skip", [s for s in skips if s["accepted"]]),
+        ("other tests skipped", [s for s in skips if not s["smoke"] and not s["accepted"]]),
+    )
+    lines: list[str] = []
+    for title, group in groups:
+        if not group:
+            continue
+        lines.append(f"{title} ({len(group)}):")
+        lines += [f"  - {s['nodeid']}: {s['reason'] or '(no reason given)'}" for s in group[:limit]]
+        if len(group) > limit:
+            lines.append(f"  ... and {len(group) - limit} more (summary.json lists all)")
+    return lines

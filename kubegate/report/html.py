@@ -29,7 +29,9 @@ body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, s
 main { max-width: 1160px; margin: 0 auto; padding: 0 20px 40px; }
 .banner { color: #fff; padding: 18px 20px; margin-bottom: 20px; }
 .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); }
-.banner.error { background: var(--warn); }
+.banner.error, .banner.incomplete { background: var(--warn); }
+.incomplete-box { border: 1px solid var(--line); border-left: 5px solid var(--warn); border-radius: 6px;
+                  padding: 10px 14px; margin: 12px 0; }
 .banner .inner { max-width: 1120px; margin: 0 auto; }
 .banner h1 { margin: 0 0 4px; font-size: 28px; letter-spacing: .5px; }
 .banner .meta { opacity: .95; }
@@ -114,6 +116,28 @@ def _banner(s: dict[str, Any]) -> str:
         f"{SEP.join(links)}</div>"
         f"</div></header>"
     )
+
+
+def _skips(s: dict[str, Any]) -> str:
+    """What did not run comes first: a green-looking page that checked nothing is the trap."""
+    skips = s.get("skips", [])
+    reasons = s.get("incomplete", [])
+    if not skips and not reasons:
+        return ""
+    out = []
+    if reasons:
+        out.append('<div class="incomplete-box"><strong>Incomplete:</strong><ul>'
+                   + "".join(f"<li>{_e(r)}</li>" for r in reasons) + "</ul></div>")
+    if skips:
+        rows = "".join(
+            f'<tr><td class="id">{_e(k["nodeid"])}</td><td>{"smoke" if k["smoke"] else ""}</td>'
+            f'<td>{"accepted" if k["accepted"] else ("blocks the gate" if k["smoke"] else "allowed")}</td>'
+            f"<td>{_e(k['reason'])}</td></tr>"
+            for k in skips
+        )
+        out.append(f"<h2>Skipped ({len(skips)})</h2><table><tr><th>test</th><th>gate</th><th>counts as</th>"
+                   f"<th>why</th></tr>{rows}</table>")
+    return "\n".join(out)
 
 
 def _failures(s: dict[str, Any]) -> str:
@@ -219,6 +243,7 @@ def _facts(s: dict[str, Any]) -> str:
 def render(summary: dict[str, Any]) -> str:
     body = "\n".join(
         [
+            _skips(summary),
             _failures(summary),
             _reruns(summary),
             _timeline(summary),

@@ -37,6 +37,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="where reports/<run-id>/ and reports/latest go (default: <rootdir>/reports)",
     )
+    group.addoption(
+        "--accept-skip",
+        action="append",
+        default=[],
+        metavar="NODEID",
+        help="accept this test's skip in the verdict (repeatable): a node id, a node id without its "
+        "[params], or a glob. Without it a skipped smoke test makes the run INCOMPLETE (exit 6).",
+    )
 
 
 def _reports_root(config: pytest.Config) -> Path:
@@ -123,13 +131,16 @@ class _ControllerHooks(_WorkerHooks):
         self.results.add_collect_report(report)
 
     @pytest.hookimpl(trylast=True)  # after other plugins' sessionfinish may still record
-    def pytest_sessionfinish(self, exitstatus: int) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         xmlpath = getattr(self.config.option, "xmlpath", None)
         junit = None
         if xmlpath:
             path = Path(xmlpath).absolute()
             junit = path.relative_to(self.run.dir).as_posix() if path.is_relative_to(self.run.dir) else str(path)
-        self.published = publish(self.run, self.results, int(exitstatus), junit)
+        self.published = publish(self.run, self.results, int(exitstatus), junit,
+                                 self.config.getoption("accept_skip") or [])
+        # pytest returns session.exitstatus after this hook: an incomplete run must not exit 0.
+        session.exitstatus = self.published.summary["exitstatus"]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         published = self.published
@@ -145,7 +156,12 @@ class _ControllerHooks(_WorkerHooks):
         reruns = f"{c['reruns']} reruns" + (f" ({c['flaky']} passed only after rerun)" if c["flaky"] else "")
         tr.write_line(
             f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
+            f"  exit status {s['exitstatus']}"
         )
+        for reason in s["incomplete"]:
+            tr.write_line(f"incomplete: {reason}", yellow=True, bold=True)
+        for line in fmt.skip_lines(s["skips"]):
+            tr.write_line(line)
         recorded = [p for p in s["phases"] if p["kind"] == "phase"]
         if recorded:
             tr.write_line("phases: " + ", ".join(f"{p['name']} {fmt.duration(p['duration_s'])}" for p in recorded))

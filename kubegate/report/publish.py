@@ -4,6 +4,7 @@ keeps ``latest`` honest (it moves only once summary.json and report.html exist).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ class Published:
     latest_error: str | None  # why reports/latest could not be updated, if it could not
 
 
-def publish(run: Run, results: TestResults | None = None, exitstatus: int = 0, junit: str | None = None) -> Published:
+def publish(run: Run, results: TestResults | None = None, exitstatus: int = 0, junit: str | None = None,
+            accepted_skips: Sequence[str] = ()) -> Published:
     """Also usable outside pytest (the CLI passes no results), hence the defaults."""
-    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit)
+    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, accepted_skips)
     summary_path = write_summary(run.dir, summary)
     html_path = write_html(run.dir, summary)
     latest_error = None

@@ -52,6 +52,7 @@ class TestOutcome:
     headline: str = ""
     longrepr: str = ""
     reason: str = ""  # skip / xfail reason
+    smoke: bool = False  # marked `smoke`: part of the release gate, whose skips make a run incomplete
     sections: list[tuple[str, str]] = field(default_factory=list)
     rerun_errors: list[str] = field(default_factory=list)
 
@@ -72,6 +73,7 @@ class TestOutcome:
             "worker": self.worker,
             "headline": self.headline,
             "reason": self.reason,
+            "smoke": self.smoke,
         }
 
 
@@ -100,6 +102,7 @@ class TestResults:
 
     def add_report(self, report: pytest.TestReport) -> None:
         test = self._tests.setdefault(report.nodeid, TestOutcome(report.nodeid))
+        test.smoke = test.smoke or "smoke" in (report.keywords or {})
         test.duration_s += float(report.duration or 0.0)
         start, stop = getattr(report, "start", None), getattr(report, "stop", None)
         if start is not None:

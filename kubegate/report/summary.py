@@ -6,10 +6,12 @@ tooling parses can never disagree, and an archived summary.json can be re-render
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +25,66 @@ SCHEMA_VERSION = 1
 SUMMARY_FILE = "summary.json"
 
 
-def verdict(counts: dict[str, int], exitstatus: int) -> str:
+#: pytest's own exit codes stop at 5; a run whose checks did not all run exits with this.
+INCOMPLETE_EXIT = 6
+#: outcomes in which a check really executed (a skip is none, whatever its reason)
+EXECUTED = ("passed", "failed", "error", "xfailed", "xpassed")
+
+
+def accepts(nodeid: str, patterns: Sequence[str]) -> bool:
+    """Whether a user accepted this test's skip (``--accept-skip``): a node id, a node id
+    without its ``[params]`` (every parametrization), or an fnmatch glob over node ids."""
+    return any(nodeid == p or nodeid.startswith(p + "[") or fnmatch.fnmatchcase(nodeid, p) for p in patterns)
+
+
+def skip_entries(results: TestResults, accepted: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Every skip, smoke ones first: what a reader must see before trusting a green run."""
+    skips = [
+        {"nodeid": t.nodeid, "reason": t.reason, "smoke": t.smoke, "accepted": accepts(t.nodeid, accepted)}
+        for t in results.tests
+        if t.outcome == "skipped"
+    ]
+    return sorted(skips, key=lambda s: (not s["smoke"], s["accepted"], s["nodeid"]))
+
+
+def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]]) -> list[str]:
+    """Why a run that failed nothing still cannot vouch for the cluster: no check executed, or
+    the release gate (smoke) was not run whole. Accepted skips are listed, never blocking."""
+    reasons: list[str] = []
+    if not sum(counts.get(k, 0) for k in EXECUTED):
+        skipped = counts.get("skipped", 0)
+        reasons.append("no check ran" + (f": all {skipped} selected tests were skipped" if skipped else
+                                          ": no test was selected"))
+    blocking = [s for s in skips if s["smoke"] and not s["accepted"]]
+    if blocking:
+        reasons.append(f"{len(blocking)} smoke test{'s' * (len(blocking) != 1)} skipped "
+                       "(the release gate must run whole; accept named skips with --accept-skip)")
+    return reasons
+
+
+def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] = (), failed_phases: int = 0) -> str:
     """``failed``: a test failed, so something under test is broken. ``error``: no test
-    failed but the run cannot vouch for anything (setup/teardown or collection errors, an
-    interrupted run, pytest's own errors, or no tests at all). ``passed`` otherwise.
-    A failure outranks errors because it is the more specific, actionable finding."""
+    failed but something kept the run from judging (setup/teardown or collection errors, a
+    failed bring-up phase, an interrupted run, pytest's own errors). ``incomplete``: nothing
+    broke, but not every check that was asked for ran (see incomplete_reasons). ``passed``
+    only when checks ran and passed. A failure outranks errors because it is the more
+    specific, actionable finding."""
     if counts.get("failed", 0):
         return "failed"
-    if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0):
+    if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0) or failed_phases:
         return "error"
-    if exitstatus != pytest.ExitCode.OK or counts.get("total", 0) == 0:
+    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
         return "error"
+    if incomplete or counts.get("total", 0) == 0 or exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        return "incomplete"
     return "passed"
+
+
+def final_exitstatus(verdict_: str, exitstatus: int) -> int:
+    """An incomplete run must fail a CI job, with a status distinct from "tests failed" (1)."""
+    if verdict_ == "incomplete" and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        return INCOMPLETE_EXIT
+    return int(exitstatus)
 
 
 def probe_stats(probes: list[ProbeRecord]) -> dict[str, dict[str, Any]]:
@@ -99,10 +149,15 @@ def _attachment_dicts(records: Records, nodeid: str) -> list[dict[str, Any]]:
 
 
 def build_summary(
-    run: Run, results: TestResults, exitstatus: int, finished: float, junit: str | None = None
+    run: Run, results: TestResults, exitstatus: int, finished: float, junit: str | None = None,
+    accepted_skips: Sequence[str] = (),
 ) -> dict[str, Any]:
     records = run.records()
     counts = results.counts()
+    skips = skip_entries(results, accepted_skips)
+    incomplete = incomplete_reasons(counts, skips)
+    failed_phases = sum(1 for p in records.phases if p.attrs.get("ok") is False)
+    outcome = verdict(counts, exitstatus, incomplete, failed_phases)
     rank = {name: i for i, name in enumerate(SEVERITY)}
     tests = []
     for test in sorted(results.tests, key=lambda t: (rank.get(t.outcome, 0), t.nodeid)):
@@ -150,9 +205,12 @@ def build_summary(
         "started": run.started,
         "finished": finished,
         "duration_s": round(finished - run.started, 3),
-        "verdict": verdict(counts, exitstatus),
-        "exitstatus": int(exitstatus),
+        "verdict": outcome,
+        "exitstatus": final_exitstatus(outcome, exitstatus),
+        "incomplete": incomplete if outcome == "incomplete" else [],
         "counts": counts,
+        "skips": skips,
+        "accepted_skip_patterns": list(accepted_skips),
         "failures": failures,
         "reruns": flaky,
         "tests": tests,

@@ -1,0 +1,82 @@
+"""What the live cluster looks like: its schedulable nodes and its service CIDRs, read from the API.
+
+Suites that check "from every node" or "inside the portal net" take these from the cluster
+they run against, never from the local rig's spec: on any other cluster the minion names
+and 10.247.0.0/16 would be wrong, and a test built on them would skip or lie.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from kubegate.errors import KubegateError
+from kubegate.kubectl import Kubectl
+
+#: taints that keep ordinary pods (the suites' clients) off a node
+BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    internal_ip: str | None
+    pod_cidrs: tuple[str, ...]
+    kubelet_version: str
+
+
+def is_ready(node: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in node.get("status", {}).get("conditions") or [])
+
+
+def is_schedulable(node: dict[str, Any]) -> bool:
+    spec = node.get("spec", {})
+    if spec.get("unschedulable"):
+        return False
+    return not any(t.get("effect") in BLOCKING_EFFECTS for t in spec.get("taints") or [])
+
+
+def node_info(node: dict[str, Any]) -> NodeInfo:
+    status = node.get("status", {})
+    ips = [a["address"] for a in status.get("addresses") or [] if a.get("type") == "InternalIP"]
+    spec = node.get("spec", {})
+    cidrs = tuple(spec.get("podCIDRs") or ([spec["podCIDR"]] if spec.get("podCIDR") else []))
+    return NodeInfo(node["metadata"]["name"], ips[0] if ips else None, cidrs,
+                    status.get("nodeInfo", {}).get("kubeletVersion", ""))
+
+
+def schedulable_ready(items: list[dict[str, Any]]) -> list[NodeInfo]:
+    """Ready nodes ordinary pods may land on, sorted by name (stable test ids on every worker)."""
+    return sorted((node_info(n) for n in items if is_ready(n) and is_schedulable(n)), key=lambda n: n.name)
+
+
+def read_nodes(k: Kubectl) -> list[dict[str, Any]]:
+    res = k.run_e("get", "nodes", "-o", "json", timeout=30)
+    if res.returncode != 0:
+        err = res.stderr.strip().splitlines()
+        raise KubegateError(f"cannot list the cluster's nodes: {err[-1] if err else 'no answer'} "
+                            f"(check --kubeconfig {k.kubeconfig} and --context)")
+    items: list[dict[str, Any]] = json.loads(res.stdout).get("items", [])
+    return items
+
+
+def service_cidrs(k: Kubectl) -> list[str]:
+    """The ranges ClusterIPs are allocated from (ServiceCIDR objects, networking.k8s.io/v1 since
+    Kubernetes 1.33). Raises naming the cause when the cluster does not publish them."""
+    res = k.run_e("get", "servicecidrs.networking.k8s.io", "-o", "json", timeout=30)
+    if res.returncode != 0:
+        err = res.stderr.strip().splitlines()
+        raise KubegateError(f"cannot read the cluster's service CIDRs (ServiceCIDR objects, Kubernetes >= 1.33): "
+                            f"{err[-1] if err else 'no answer'}")
+    cidrs = [c for item in json.loads(res.stdout).get("items", []) for c in item.get("spec", {}).get("cidrs", [])]
+    if not cidrs:
+        raise KubegateError("the cluster lists no ServiceCIDR ranges")
+    return cidrs
+
+
+def in_cidrs(ip: str, cidrs: list[str]) -> bool:
+    addr = ipaddress.ip_address(ip)
+    return any(addr in ipaddress.ip_network(c) for c in cidrs)
