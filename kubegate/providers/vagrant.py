@@ -131,12 +131,13 @@ class VagrantProvider(ClusterProvider):
         with prog.phase("prerequisites"):
             prereqs.require("vagrant", "go", "kubectl", "debootstrap", "mvn", "ssh")
             prereqs.ensure_docker_engine(self.root)
-        with prog.phase("build") as ph:
-            bins = {t.name: gobuild.build(t) for t in (gobuild.kubernetes_target(self.spec.kube_version),
-                                                       gobuild.etcd_target(self.spec.etcd_version))}
-            ph.note = ", ".join(f"{k} {v.name}" for k, v in bins.items())
-        with prog.phase("images") as ph:
-            refs = images.ensure_images(self.root, self.logs)
+        # The Go build and the image builds share nothing (the db image compiles FerretDB in its
+        # own build), and image builds mostly download: run them side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            build = pool.submit(self._build_binaries, prog)
+            built = pool.submit(self._build_images, prog)
+            bins, refs = build.result(), built.result()
+        with prog.phase("dist") as ph:
             images.export_for_minions(refs)
             self._assemble_dist_bin(bins)
             ph.note = ", ".join(sorted(refs.values()))
@@ -154,6 +155,20 @@ class VagrantProvider(ClusterProvider):
             # After machines were (re)started, a Ready status written by their previous kubelet
             # proves nothing: wait for a heartbeat from after the start.
             ph.note = self.wait_ready(READY_TIMEOUT, since=started if touched else None)
+            self._publish_pod_cidrs()
+
+    def _build_binaries(self, prog: Progress) -> dict[str, Path]:
+        with prog.phase("build") as ph:
+            bins = {t.name: gobuild.build(t) for t in (gobuild.kubernetes_target(self.spec.kube_version),
+                                                       gobuild.etcd_target(self.spec.etcd_version))}
+            ph.note = ", ".join(f"{k} {v.name}" for k, v in bins.items())
+        return bins
+
+    def _build_images(self, prog: Progress) -> dict[str, str]:
+        with prog.phase("images") as ph:
+            refs = images.ensure_images(self.root, self.logs)
+            ph.note = f"{len(refs)} images"
+        return refs
 
     @property
     def host_sysctls_path(self) -> Path:
@@ -225,8 +240,25 @@ class VagrantProvider(ClusterProvider):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps({"digest": digest, "image": image}) + "\n")
 
+    def _running_per_docker(self) -> dict[str, bool]:
+        """machine -> whether its container runs, from Vagrant's id files and the Docker Engine
+        alone: Vagrant's Ruby start-up costs seconds, the engine answers in milliseconds."""
+        ids = {}
+        for node in self.spec.nodes:
+            idfile = self.root / ".vagrant" / "machines" / node.name / "docker" / "id"
+            ids[node.name] = idfile.read_text().strip() if idfile.is_file() else ""
+        if not all(ids.values()):
+            return {name: False for name in ids}
+        proc = subprocess.run(["docker", "inspect", "--format", "{{.Id}} {{.State.Running}}", *ids.values()],
+                              capture_output=True, text=True, check=False)
+        running = {line.split()[0] for line in proc.stdout.splitlines() if line.endswith(" true")}
+        return {name: cid in running for name, cid in ids.items()}
+
     def _machines_up(self, node_image: str, digests: dict[str, str]) -> tuple[str, bool]:
         """Create/start what is not running; returns a note and whether any machine was touched."""
+        if all(self._running_per_docker().values()) and all(
+                self._stamp(n.name).get("image") == node_image for n in self.spec.nodes):
+            return f"all {len(self.spec.nodes)} machines running (checked with the Docker Engine)", False
         v = self._vagrant("vagrant-up.log")
         states = {s.name: s.state for s in v.status()}
         # A machine built from an older node image is recreated, not patched.
@@ -340,6 +372,19 @@ class VagrantProvider(ClusterProvider):
                 raise KubegateError(f"minions not Ready after {int(timeout)}s: {last}; "
                                     f"inspect with: vagrant ssh minion-1 -c 'sudo journalctl -u kubelet -n 50'")
             time.sleep(2)
+
+    def _publish_pod_cidrs(self) -> None:
+        """Record each minion's pod range in its Node object, as a controller-manager that
+        allocates node CIDRs would: the ranges are fixed by the spec (CNI host-local, static
+        routes), and clients of the API (suites, kube-proxy, upstream's e2e) read them there.
+        A Node's podCIDR can be set once, so only unset ones are patched."""
+        k = self.kubectl()
+        nodes = {n["metadata"]["name"]: n for n in k.get_json("nodes")["items"]}
+        for m in self.spec.minions:
+            node = nodes.get(m.name)
+            if node is not None and m.pod_cidr and not node["spec"].get("podCIDR"):
+                k.run("patch", "node", m.name, "--type=merge", "-p",
+                      json.dumps({"spec": {"podCIDR": m.pod_cidr, "podCIDRs": [m.pod_cidr]}}))
 
     def down(self) -> None:
         v = self._vagrant("vagrant-destroy.log")
