@@ -6,6 +6,7 @@ fixtures/ stay thin wrappers around them (kubetest's split).
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from kubegate import cleanup
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
+from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
 from kubegate.settings import DESTROY_POLICIES, Settings, settings_key
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
@@ -111,6 +113,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("needs_vagrant"):
             item.add_marker(skip)
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k deselected: only what will run counts
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On an existing cluster every suite needs image references; missing ones stop the run
+    before anything is created, in one line naming the variables, not as 20 errors."""
+    settings = session.config.stash.get(settings_key, None)
+    suites = (Path(str(session.config.rootpath)) / "suites").resolve()
+    if settings is None or settings.cluster == "vagrant" or session.config.option.collectonly:
+        return
+    if not any(Path(str(i.path)).resolve().is_relative_to(suites) for i in session.items):
+        return
+    refs = settings.provider().images()
+    missing = [name for name in IMAGE_NAMES if not refs.get(name)]
+    if missing:
+        raise pytest.UsageError(
+            f"kubegate: --cluster={settings.cluster} has no image reference for {', '.join(missing)}: set "
+            + " and ".join(image_env(m) for m in missing) + " to images your nodes can pull or already have")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    """A missing image reference is a configuration error: one line naming the variable, no traceback."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(MissingImage) and report.failed:
+        report.longrepr = f"kubegate: {call.excinfo.value}"
 
 
 @pytest.hookimpl(trylast=True)  # after pytest tore the fixtures down: their finalizers go first
