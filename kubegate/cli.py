@@ -68,16 +68,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         if changed == []:
             print("host kernel settings (kernel.*, vm.*) as found before the cluster started")
     elif args.command in ("deploy", "undeploy"):
-        from kubegate.deploy import deploy, undeploy
+        from kubegate.services.deploy import deploy, undeploy
         if args.command == "deploy":
             print(deploy(provider, namespace=args.namespace).describe())
         else:
             undeploy(provider, namespace=args.namespace)
     elif args.command == "sweep":
-        from kubegate.cleanup import live_runs, remove_stale_markers
-        from kubegate.namespaces import RUN_LABEL, labels
+        from kubegate.kube.namespaces import RUN_LABEL, labels
         from kubegate.paths import cluster_dir
-        from kubegate.sweep import parse_duration, sweep
+        from kubegate.runs.cleanup import live_runs, remove_stale_markers
+        from kubegate.runs.sweep import parse_duration, sweep
         older = parse_duration(args.older_than) if args.older_than else None
         live = live_runs(cluster_dir(repo_root()))
         if not args.dry_run:

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from kubegate import namespaces, topology
-from kubegate.kubectl import Kubectl
-from kubegate.plugin import collected_nodes
+from kubegate.kube import namespaces, topology
+from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.providers.vagrant import VagrantProvider
+from kubegate.pytest.plugin import collected_nodes
+from kubegate.pytest.settings import Settings
 from kubegate.report import current
-from kubegate.settings import Settings
-from kubegate.spec import ClusterSpec
+from kubegate.rig.spec import ClusterSpec
 
 SPEC = ClusterSpec()
 pytestmark = [pytest.mark.nightly]

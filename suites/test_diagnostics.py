@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from kubegate.collect import ProviderRunner, Watch, collect
-from kubegate.deploy import Deployment
-from kubegate.kubectl import Kubectl, WaitTimeout
-from kubegate.namespaces import labels
+from kubegate.kube.kubectl import Kubectl, WaitTimeout
+from kubegate.kube.namespaces import labels
 from kubegate.providers.base import ClusterProvider
-from kubegate.settings import Settings
+from kubegate.pytest.settings import Settings
+from kubegate.services.deploy import Deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 ECHO = ("import http.server\n"
@@ -122,8 +122,8 @@ def test_fails_with_a_watch(diagnose):
     diagnose.watch("{ns}", selector="app=echo")
     assert False, "deliberate failure: the bundle is what this checks"
 '''
-INNER_CONFTEST = ('pytest_plugins = ["kubegate.plugin", "kubegate.report.plugin", "fixtures.cluster", '
-                  '"fixtures.diagnose", "kubegate.collect.plugin"]\n')
+INNER_CONFTEST = ('pytest_plugins = ["kubegate.pytest.plugin", "kubegate.pytest.report", "fixtures.cluster", '
+                  '"fixtures.diagnose", "kubegate.pytest.collect"]\n')
 
 
 def test_failing_test_gets_a_bundle_linked_from_junit(

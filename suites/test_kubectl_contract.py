@@ -23,14 +23,15 @@ from typing import Any
 import pytest
 import yaml
 
-from kubegate import kubectl_versions, namespaces
-from kubegate.golden import GoldenFiles, normalise
-from kubegate.kubectl import Kubectl, KubectlResult
-from kubegate.kubectl_versions import KubectlBinary
+from kubegate.kube import namespaces
+from kubegate.kube import versions as kubectl_versions
+from kubegate.kube.golden import GoldenFiles, normalise
+from kubegate.kube.kubectl import Kubectl, KubectlResult
+from kubegate.kube.versions import KubectlBinary
 from kubegate.providers.base import ClusterProvider
+from kubegate.pytest.settings import Settings, settings_key
 from kubegate.report import current
-from kubegate.settings import Settings, settings_key
-from kubegate.spec import ClusterSpec
+from kubegate.rig.spec import ClusterSpec
 
 pytest_plugins = ["fixtures.proxy"]
 pytestmark = [pytest.mark.cli]

@@ -22,12 +22,13 @@ import pytest
 import requests
 
 from fixtures.proxy import ApiProxy
-from kubegate import manifests, namespaces, topology
-from kubegate.deploy import SERVICES, Deployment
-from kubegate.kubectl import Kubectl
+from kubegate.kube import namespaces, topology
+from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
-from kubegate.settings import Settings
-from kubegate.spec import ClusterSpec
+from kubegate.pytest.settings import Settings
+from kubegate.rig.spec import ClusterSpec
+from kubegate.services import manifests
+from kubegate.services.deploy import SERVICES, Deployment
 
 pytest_plugins = ["fixtures.proxy"]
 pytestmark = [pytest.mark.cli]

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from kubegate.clients import probe_from_host, probe_in_pod
-from kubegate.deploy import Deployment, ready_endpoints
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
+from kubegate.services.clients import probe_from_host, probe_in_pod
+from kubegate.services.deploy import Deployment, ready_endpoints
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 PORTAL = ["--host", "$MSG_SERVICE_HOST", "--port", "$MSG_SERVICE_PORT"]

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from kubegate.deploy import Deployment
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
 from kubegate.report import current
+from kubegate.services.deploy import Deployment
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 CLIENTS = Path(__file__).resolve().parent / "clients"

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from kubegate import namespaces, topology
-from kubegate.clients import client_pod
-from kubegate.deploy import SERVICES, Deployment
-from kubegate.kubectl import Kubectl
+from kubegate.kube import namespaces, topology
+from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
-from kubegate.settings import Settings
-from kubegate.spec import ClusterSpec
+from kubegate.pytest.settings import Settings
+from kubegate.rig.spec import ClusterSpec
+from kubegate.services.clients import client_pod
+from kubegate.services.deploy import SERVICES, Deployment
 
 pytestmark = [pytest.mark.connectivity]
 

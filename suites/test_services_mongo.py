@@ -23,12 +23,12 @@ from collections.abc import Callable
 
 import pytest
 
-from kubegate.clients import ProbeOutcome, probe_from_host, probe_in_pod
-from kubegate.deploy import Deployment
-from kubegate.kubectl import Kubectl
-from kubegate.probes.mongosh import install_mongosh, parse_show_dbs
+from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
-from kubegate.settings import Settings
+from kubegate.pytest.settings import Settings
+from kubegate.services.clients import ProbeOutcome, probe_from_host, probe_in_pod
+from kubegate.services.deploy import Deployment
+from kubegate.services.probes.mongosh import install_mongosh, parse_show_dbs
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 PORTAL = ["--host", "$DB_SERVICE_HOST", "--port", "$DB_SERVICE_PORT"]

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from kubegate.clients import probe_from_host, probe_in_pod
-from kubegate.deploy import SERVICES, Deployment
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
 from kubegate.report import current
+from kubegate.services.clients import probe_from_host, probe_in_pod
+from kubegate.services.deploy import SERVICES, Deployment
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.connectivity]
 RECOVERY_BOUND_S = float(os.environ.get("KUBEGATE_RECOVERY_BOUND", "120"))

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from kubegate import cleanup
 from kubegate.errors import KubegateError
-from kubegate.sweep import content_kinds, parse_duration, select
+from kubegate.runs import cleanup
+from kubegate.runs.sweep import content_kinds, parse_duration, select
 
 NOW = 1_800_000_000.0
 
@@ -69,7 +69,7 @@ def test_live_run_lock_is_seen_until_released(tmp_path: Path) -> None:
 
 
 def test_lock_of_a_killed_run_is_not_live(tmp_path: Path) -> None:
-    code = ("import sys, time; from pathlib import Path; from kubegate.cleanup import LiveRun; "
+    code = ("import sys, time; from pathlib import Path; from kubegate.runs.cleanup import LiveRun; "
             f"run = LiveRun(Path({str(tmp_path)!r}), 'dead-run'); print('held', flush=True); time.sleep(60)")
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
@@ -117,7 +117,7 @@ def test_sigterm_runs_finalizers(tmp_path: Path) -> None:
     """SIGTERM (CI cancelling a job) must take the Ctrl-C path: fixture finalizers run."""
     (tmp_path / "conftest.py").write_text(textwrap.dedent("""
         import pytest
-        from kubegate import cleanup
+        from kubegate.runs import cleanup
 
         @pytest.fixture
         def resource(tmp_path_factory):

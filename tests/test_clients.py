@@ -4,8 +4,8 @@ import multiprocessing
 import time
 from pathlib import Path
 
-from kubegate.clients import _outcome, client_pod
-from kubegate.locks import flock
+from kubegate.runs.locks import flock
+from kubegate.services.clients import _outcome, client_pod
 
 
 def test_last_json_line_is_the_result() -> None:

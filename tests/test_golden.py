@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kubegate.golden import GoldenFiles, GoldenMismatch, normalise, realign, unified_diff
+from kubegate.kube.golden import GoldenFiles, GoldenMismatch, normalise, realign, unified_diff
 
 SVC_TABLE = ("NAME   TYPE        CLUSTER-IP       EXTERNAL-IP   PORT(S)     AGE\n"
              "db     ClusterIP   10.247.237.176   10.245.1.3    27017/TCP   109s\n")

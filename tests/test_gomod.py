@@ -2,8 +2,8 @@
 
 import pytest
 
-from kubegate.build.gobuild import kubernetes_target, version_ldflags
-from kubegate.build.gomod import GoModError, render_wrapper_gomod, staging_modules, staging_version
+from kubegate.rig.build.gobuild import kubernetes_target, version_ldflags
+from kubegate.rig.build.gomod import GoModError, render_wrapper_gomod, staging_modules, staging_version
 
 UPSTREAM = """module k8s.io/kubernetes
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kubegate import host_sysctls
+from kubegate.rig import host_sysctls
 
 
 def _tree(root: Path, values: dict[str, str]) -> None:

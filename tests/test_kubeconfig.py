@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from kubegate.errors import KubegateError
-from kubegate.pki import Pki, ensure_pki
-from kubegate.render.kubeconfig import render_kubeconfig, write_kubeconfig
-from kubegate.spec import ClusterSpec
+from kubegate.rig.pki import Pki, ensure_pki
+from kubegate.rig.render.kubeconfig import render_kubeconfig, write_kubeconfig
+from kubegate.rig.spec import ClusterSpec
 
 SPEC = ClusterSpec()
 

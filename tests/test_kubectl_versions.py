@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kubegate import kubectl_versions as kv
-from kubegate.kubectl_versions import Discovery, KubectlBinary
+from kubegate.kube import versions as kv
+from kubegate.kube.versions import Discovery, KubectlBinary
 
 
 def _client_json(minor: str, git: str) -> str:

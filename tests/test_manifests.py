@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kubegate.errors import KubegateError
-from kubegate.manifests import (
+from kubegate.services.manifests import (
     PLACEHOLDERS,
     load_manifest,
     manifest_names,
@@ -153,7 +153,7 @@ def test_image_settings_override_the_built_images() -> None:
 
 
 def test_restarts_since_counts_only_new_restarts() -> None:
-    from kubegate.deploy import restarts_since
+    from kubegate.services.deploy import restarts_since
     before = {"u1": ("db-a on minion-1", 2), "u2": ("msg-a on minion-2", 0)}
     after = {"u1": ("db-a on minion-1", 2), "u3": ("msg-b on minion-3", 1)}  # msg-a replaced, msg-b restarted once
     assert restarts_since(before, after) == ["msg-b on minion-3: 1 restart(s)"]

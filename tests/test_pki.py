@@ -18,8 +18,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import Criticality, ExtensionPolicy, PolicyBuilder, Store
 
 from kubegate.errors import KubegateError
-from kubegate.pki import Pki, ensure_pki
-from kubegate.spec import ClusterSpec
+from kubegate.rig.pki import Pki, ensure_pki
+from kubegate.rig.spec import ClusterSpec
 
 SERVER = ExtendedKeyUsageOID.SERVER_AUTH
 CLIENT = ExtendedKeyUsageOID.CLIENT_AUTH

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from kubegate.probes import cli
-from kubegate.probes.amqp import check_sequence
-from kubegate.probes.mongosh import parse_show_dbs, show_dbs_command
-from kubegate.probes.result import (
+from kubegate.services.probes import cli
+from kubegate.services.probes.amqp import check_sequence
+from kubegate.services.probes.mongosh import parse_show_dbs, show_dbs_command
+from kubegate.services.probes.result import (
     AUTH_FAILURE,
     CLOSED,
     NAME_RESOLUTION,
@@ -138,7 +138,7 @@ def test_cli_reads_credentials_from_stdin_not_argv() -> None:
 
 
 def test_service_connections_reach_every_endpoint_with_high_probability() -> None:
-    from kubegate.probes.amqp import service_connections
+    from kubegate.services.probes.amqp import service_connections
     assert service_connections(1) == 3
     for k in (2, 3, 5):
         n = service_connections(k)
@@ -147,6 +147,6 @@ def test_service_connections_reach_every_endpoint_with_high_probability() -> Non
 
 
 def test_parse_endpoints_names_each_address() -> None:
-    from kubegate.probes.amqp import parse_endpoints
+    from kubegate.services.probes.amqp import parse_endpoints
     assert parse_endpoints("10.246.1.5=msg-a, 10.246.2.7=msg-b,") == {"10.246.1.5": "msg-a", "10.246.2.7": "msg-b"}
     assert parse_endpoints("10.246.1.5") == {"10.246.1.5": "10.246.1.5"}

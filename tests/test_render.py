@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubegate.pki import ensure_pki
-from kubegate.render import configs, nodeprep, units
-from kubegate.render.cluster import render_all, write_node
-from kubegate.spec import ClusterSpec
+from kubegate.rig.pki import ensure_pki
+from kubegate.rig.render import configs, nodeprep, units
+from kubegate.rig.render.cluster import render_all, write_node
+from kubegate.rig.spec import ClusterSpec
 
 SPEC = ClusterSpec()
 

@@ -23,7 +23,7 @@ import time
 import pytest
 import kubegate.report
 
-pytest_plugins = ["kubegate.report.plugin"]
+pytest_plugins = ["kubegate.pytest.report"]
 
 @pytest.fixture(scope="session", autouse=True)
 def cluster():

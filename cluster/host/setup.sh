@@ -41,6 +41,6 @@ if ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, x
   "$py" -m pip install -q -e '.[dev]'
 fi
 
-say "mongosh: $("$py" -c 'from kubegate.probes.mongosh import install_mongosh; print(install_mongosh())')"
+say "mongosh: $("$py" -c 'from kubegate.services.probes.mongosh import install_mongosh; print(install_mongosh())')"
 bash cluster/host/ensure-dockerd.sh
 say "Docker Engine $(docker version --format '{{.Server.Version}}') running; ready"

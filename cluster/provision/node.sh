@@ -233,6 +233,7 @@ if [[ $ROLE == minion ]]; then
     # index.json: {"<file>.tar": {"ref": "...", "id": "sha256:..."}, ...}; no jq here.
     flat=$(tr -d '\n\r' <"$index")
     imported=() present=()
+    images_started=$SECONDS
     while IFS= read -r entry; do
       [[ -n $entry ]] || continue
       file=$(sed -E 's/^"([^"]+)".*/\1/' <<<"$entry")
@@ -253,7 +254,7 @@ if [[ $ROLE == minion ]]; then
       quiet ctr -n k8s.io images label "$ref" "kubegate.id=$id"
       imported+=("$ref")
     done < <(grep -oE '"[^"]+\.tar"[[:space:]]*:[[:space:]]*\{[^}]*\}' <<<"$flat")
-    say "images: ${#imported[@]} imported${imported:+ (${imported[*]})}, ${#present[@]} already present"
+    say "images: ${#imported[@]} imported${imported:+ (${imported[*]})}, ${#present[@]} already present, in $((SECONDS - images_started))s"
   fi
 fi
 

@@ -30,7 +30,7 @@ from kubegate.collect.items import Item
 from kubegate.collect.redact import Redactor, known_secrets
 from kubegate.collect.runner import Budget, Result, Runner
 from kubegate.collect.watch import Watch
-from kubegate.deploy import SECRET
+from kubegate.services.deploy import SECRET
 
 BUNDLE_DIR = "diagnostics"
 INDEX = "index.txt"

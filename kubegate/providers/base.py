@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
 
 
 @dataclass
@@ -80,7 +80,7 @@ class ClusterProvider(ABC):
     def collection_nodes(self) -> list[str]:
         """The nodes per-node tests are parametrized with: the live cluster's schedulable Ready
         nodes, read from the API at collection (raises KubegateError when it does not answer)."""
-        from kubegate import topology
+        from kubegate.kube import topology
         return [n.name for n in topology.schedulable_ready(topology.read_nodes(self.kubectl()))]
 
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
@@ -89,6 +89,6 @@ class ClusterProvider(ABC):
     def kubectl(self, namespace: str | None = None) -> Kubectl:
         """A Kubectl on the best client within the server's skew (the machine's default kubectl
         may dispatch to one outside it); the choice is cached per cluster."""
-        from kubegate.kubectl_versions import resolve_binary
+        from kubegate.kube.versions import resolve_binary
         return Kubectl(self.kubeconfig, context=self.context, namespace=namespace,
                        binary=resolve_binary(self.kubeconfig, self.context))

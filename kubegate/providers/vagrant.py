@@ -21,16 +21,16 @@ from pathlib import Path
 import vagrant
 from filelock import FileLock
 
-from kubegate import host_sysctls, prereqs
-from kubegate.build import gobuild, images
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir, dist_dir, reports_dir
-from kubegate.pki import ensure_pki
-from kubegate.progress import Progress
 from kubegate.providers.base import ClusterProvider, ClusterStatus
-from kubegate.render.cluster import render_all, write_node
-from kubegate.render.kubeconfig import render_kubeconfig, write_kubeconfig
-from kubegate.spec import ClusterSpec
+from kubegate.report.progress import Progress
+from kubegate.rig import host_sysctls, prereqs
+from kubegate.rig.build import gobuild, images
+from kubegate.rig.pki import ensure_pki
+from kubegate.rig.render.cluster import render_all, write_node
+from kubegate.rig.render.kubeconfig import render_kubeconfig, write_kubeconfig
+from kubegate.rig.spec import ClusterSpec
 
 READY_TIMEOUT = float(os.environ.get("KUBEGATE_READY_TIMEOUT", "300"))
 DIST_BINARIES = ("etcd", *gobuild.KUBE_BINARIES)

@@ -10,9 +10,10 @@ the third try is news for a release gate, not noise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
+if TYPE_CHECKING:  # only pytest's report types; the report package runs without pytest
+    import pytest
 
 MAX_TEXT = 50_000  # keep summary.json loadable when a traceback dumps a whole manifest
 

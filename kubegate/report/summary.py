@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from kubegate.report.records import PhaseRecord, ProbeRecord, Records
 from kubegate.report.results import SEVERITY, TestResults
 from kubegate.report.run import Run
@@ -25,7 +23,9 @@ SCHEMA_VERSION = 1
 SUMMARY_FILE = "summary.json"
 
 
-#: pytest's own exit codes stop at 5; a run whose checks did not all run exits with this.
+#: pytest's exit codes (pytest.ExitCode) that the verdict reads, and the one it adds: pytest's
+#: own stop at 5; a run whose checks did not all run exits with 6.
+EXIT_OK, EXIT_NO_TESTS = 0, 5
 INCOMPLETE_EXIT = 6
 #: outcomes in which a check really executed (a skip is none, whatever its reason)
 EXECUTED = ("passed", "failed", "error", "xfailed", "xpassed")
@@ -73,16 +73,16 @@ def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] =
         return "failed"
     if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0) or failed_phases:
         return "error"
-    if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+    if exitstatus not in (EXIT_OK, EXIT_NO_TESTS):
         return "error"
-    if incomplete or counts.get("total", 0) == 0 or exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+    if incomplete or counts.get("total", 0) == 0 or exitstatus == EXIT_NO_TESTS:
         return "incomplete"
     return "passed"
 
 
 def final_exitstatus(verdict_: str, exitstatus: int) -> int:
     """An incomplete run must fail a CI job, with a status distinct from "tests failed" (1)."""
-    if verdict_ == "incomplete" and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+    if verdict_ == "incomplete" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
         return INCOMPLETE_EXIT
     return int(exitstatus)
 

@@ -13,10 +13,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from kubegate.pki import CertKeyPair, Pki
-from kubegate.render import configs, nodeprep, units
-from kubegate.render.kubeconfig import render_kubeconfig
-from kubegate.spec import ClusterSpec, Node
+from kubegate.rig.pki import CertKeyPair, Pki
+from kubegate.rig.render import configs, nodeprep, units
+from kubegate.rig.render.kubeconfig import render_kubeconfig
+from kubegate.rig.spec import ClusterSpec, Node
 
 KEY = 0o600
 PUBLIC = 0o644

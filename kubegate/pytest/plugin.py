@@ -1,6 +1,6 @@
 """pytest hooks for the cluster: options, marker handling, cleanup and teardown policy. Hooks only.
 
-The logic lives in kubegate.providers, kubegate.settings and kubegate.cleanup; fixtures in
+The logic lives in kubegate.providers, kubegate.pytest.settings and kubegate.runs.cleanup; fixtures in
 fixtures/ stay thin wrappers around them (kubetest's split).
 """
 
@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from kubegate import cleanup
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
 from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
-from kubegate.settings import DESTROY_POLICIES, Settings, settings_key
+from kubegate.pytest.settings import DESTROY_POLICIES, Settings, settings_key
+from kubegate.runs import cleanup
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
 nodes_key = pytest.StashKey[list[str]]()

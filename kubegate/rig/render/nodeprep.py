@@ -8,7 +8,7 @@ container's own cgroup before systemd starts.)
 
 from __future__ import annotations
 
-from kubegate.spec import ClusterSpec, Node
+from kubegate.rig.spec import ClusterSpec, Node
 
 
 def render_node_prep(spec: ClusterSpec, node: Node) -> str:
@@ -19,7 +19,7 @@ def render_node_prep(spec: ClusterSpec, node: Node) -> str:
     ]
     lines = [
         "#!/usr/bin/env bash",
-        "# Rendered by kubegate (kubegate/render/nodeprep.py); runs at every boot.",
+        "# Rendered by kubegate (kubegate/rig/render/nodeprep.py); runs at every boot.",
         "set -euo pipefail",
         "# kubelet's OOM watcher opens /dev/kmsg, which a container's /dev lacks.",
         "[ -e /dev/kmsg ] || ln -s /dev/console /dev/kmsg",

@@ -16,9 +16,9 @@ from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir, repo_root
 from kubegate.providers import make_provider
 from kubegate.providers.base import ClusterProvider
+from kubegate.services.deploy import DEFAULT_NAMESPACE
 
 DESTROY_POLICIES = ("never", "passing", "always")
-DEFAULT_NAMESPACE = "pulp"
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
 
 OWNER_LABEL = "kubegate.io/owner"
 RUN_LABEL = "kubegate.io/run-id"

@@ -32,7 +32,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from filelock import FileLock, Timeout
 
 from kubegate.errors import KubegateError
-from kubegate.spec import ClusterSpec
+from kubegate.rig.spec import ClusterSpec
 
 CA_VALIDITY = dt.timedelta(days=3650)
 LEAF_VALIDITY = dt.timedelta(days=365)

@@ -1,6 +1,6 @@
 """pytest hooks only: collect a diagnostics bundle when a test's setup or call fails.
 
-Register with ``pytest_plugins = ["kubegate.collect.plugin"]``. The bundle is written under
+Register with ``pytest_plugins = ["kubegate.pytest.collect"]``. The bundle is written under
 the run's attachment dir for the test and attached file by file, so junit.xml links it
 (``<property name="diagnostics" .../>``) and report.html lists it next to the failure.
 """
@@ -17,10 +17,10 @@ import pytest
 from kubegate.collect.bundle import BUNDLE_DIR, collect
 from kubegate.collect.runner import ProviderRunner, Runner
 from kubegate.collect.watch import REGISTRY, Watch
-from kubegate.namespaces import OWNER_LABEL, RUN_LABEL, labels
+from kubegate.kube.namespaces import OWNER_LABEL, RUN_LABEL, labels
+from kubegate.pytest.settings import Settings, settings_key
 from kubegate.report import current
 from kubegate.report.run import Run
-from kubegate.settings import Settings, settings_key
 
 BUDGET_S = float(os.environ.get("KUBEGATE_COLLECT_BUDGET", "30"))
 MAX_RUN_NAMESPACES = 3

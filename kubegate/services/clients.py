@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kubegate.kubectl import Kubectl
-from kubegate.namespaces import labels
+from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.namespaces import labels
 
 CLIENT_LABEL = "kubegate.io/client"
 
@@ -109,7 +109,7 @@ def probe_from_host(name: str, args: list[str], *, env: dict[str, str] | None = 
                     timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
     """The same probe code, run on the host (the seed's `mongo <minion IP>` from the desktop)."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kubegate.probes", *args, "--json"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "kubegate.services.probes", *args, "--json"], capture_output=True,
                           text=True, timeout=timeout, env=env, check=False)
     outcome = _outcome(name, "host", proc.stdout, proc.stderr, proc.returncode)
     _record(outcome, started, expect_ok)

@@ -14,15 +14,15 @@ import json
 import secrets
 from dataclasses import dataclass, field
 
-from kubegate import manifests
 from kubegate.errors import KubegateError
-from kubegate.kubectl import Kubectl
-from kubegate.namespaces import OWNER_LABEL, SHARED_LABEL
-from kubegate.progress import Progress
+from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.namespaces import OWNER_LABEL, SHARED_LABEL
 from kubegate.providers.base import ClusterProvider
-from kubegate.settings import DEFAULT_NAMESPACE
+from kubegate.report.progress import Progress
+from kubegate.services import manifests
 
 SERVICES = ("db", "msg")
+DEFAULT_NAMESPACE = "pulp"
 SECRET = "msg-credentials"
 
 

@@ -89,7 +89,7 @@ def ensure_images(root: Path, log_dir: Path) -> dict[str, str]:
     base_id = image_id(BASE_REF)
     refs: dict[str, str] = {}
     for image in IMAGES:
-        extra = (root / "kubegate" / "probes",) if image.name == "client" else ()
+        extra = (root / "kubegate" / "services" / "probes",) if image.name == "client" else ()
         ref = image_ref(root, image, base_id, extra)
         if image_id(ref) is None:
             _build(root, image.name, ref, log_dir)

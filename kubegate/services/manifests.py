@@ -21,9 +21,9 @@ from typing import Any
 
 import yaml
 
-from .errors import KubegateError
+from kubegate.errors import KubegateError
 
-MANIFESTS_DIR = Path(__file__).resolve().parent.parent / "manifests"
+MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests"
 
 PLACEHOLDERS: dict[str, str] = {
     "NAMESPACE": "the namespace the objects go into",

@@ -7,7 +7,7 @@ state lives on the node's disk) without provisioning running again.
 
 from __future__ import annotations
 
-from kubegate.spec import ClusterSpec, Node
+from kubegate.rig.spec import ClusterSpec, Node
 
 PKI = "/etc/kubernetes/pki"
 KUBE = "/etc/kubernetes"

@@ -12,7 +12,7 @@ import json
 
 import yaml
 
-from kubegate.spec import ClusterSpec, Node
+from kubegate.rig.spec import ClusterSpec, Node
 
 PKI = "/etc/kubernetes/pki"
 

@@ -1,7 +1,7 @@
 """pytest hooks only: they feed the run (kubegate.report.run) and results, and publish.
 
-Register with ``pytest_plugins = ["kubegate.report.plugin"]`` in the root conftest.py or
-``-p kubegate.report.plugin``. The process that owns the session (the xdist controller, or
+Register with ``pytest_plugins = ["kubegate.pytest.report"]`` in the root conftest.py or
+``-p kubegate.pytest.report``. The process that owns the session (the xdist controller, or
 plain pytest) creates the run and publishes it; xdist workers join it through
 ``workerinput`` and only record.
 """
@@ -88,7 +88,7 @@ def kubegate_run(pytestconfig: pytest.Config) -> Run:
     record phases explicitly (``kubegate.report.current()`` returns the same object)."""
     run = pytestconfig.stash.get(RUN_KEY, None)
     if run is None:
-        raise pytest.UsageError("kubegate.report.plugin did not create a run for this session")
+        raise pytest.UsageError("kubegate.pytest.report did not create a run for this session")
     return run
 
 

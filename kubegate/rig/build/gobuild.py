@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kubegate.build.gomod import render_wrapper_gomod
 from kubegate.errors import KubegateError
 from kubegate.paths import cache_dir
-from kubegate.spec import ETCD_VERSION, KUBE_VERSION
+from kubegate.rig.build.gomod import render_wrapper_gomod
+from kubegate.rig.spec import ETCD_VERSION, KUBE_VERSION
 
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
 

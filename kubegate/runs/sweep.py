@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from kubegate.cleanup import SHARED_NS_KINDS
 from kubegate.errors import KubegateError
-from kubegate.kubectl import Kubectl
-from kubegate.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
+from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
+from kubegate.runs.cleanup import SHARED_NS_KINDS
 
 CANDIDATES = f"{OWNER_LABEL}=kubegate,{RUN_LABEL}"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")

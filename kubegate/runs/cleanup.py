@@ -23,9 +23,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from kubegate import namespaces
-from kubegate.kubectl import Kubectl
-from kubegate.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
+from kubegate.kube import namespaces
+from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
 
 #: kinds a run may create inside the shared services namespace (client pods, for example)
 SHARED_NS_KINDS = "pods,services,replicationcontrollers,deployments,jobs,configmaps"

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from kubegate.errors import KubegateError
-from kubegate.pki import KEY_MODE, write_atomic
+from kubegate.rig.pki import KEY_MODE, write_atomic
 
 
 def _b64(pem: bytes) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.kubectl import Kubectl
+from kubegate.kube.kubectl import Kubectl
 
 #: taints that keep ordinary pods (the suites' clients) off a node
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")

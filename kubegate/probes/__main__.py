@@ -1,5 +1,0 @@
-"""`python -m kubegate.probes` (or `python -m kubegate_probes` in the client image)."""
-
-from .cli import main
-
-raise SystemExit(main())
