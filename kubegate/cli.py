@@ -37,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--run", action="append", metavar="RUN_ID", help="only this run's objects (repeatable)")
     sw.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     sw.add_argument("--timeout", type=float, default=120, help="seconds to wait for namespaces to go (default 120)")
+    be = sub.add_parser("bench", help="time cached bring-up, the warm gate and the full suites: min/median/max")
+    be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")
+    be.add_argument("--runs", type=int, default=3, help="repetitions of each (default 3)")
     return p
 
 
@@ -73,6 +76,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             print(deploy(provider, namespace=args.namespace).describe())
         else:
             undeploy(provider, namespace=args.namespace)
+    elif args.command == "bench":
+        from kubegate.report.bench import KINDS, measure
+        from kubegate.report.bench import line as bench_line
+        bad = [k for k in args.kinds if k not in KINDS]
+        if bad or args.runs < 1:
+            raise KubegateError(f"bench: unknown {bad} (choose from {', '.join(KINDS)}) or --runs < 1")
+        for kind in args.kinds:
+            print(bench_line(kind, measure(repo_root(), kind, args.runs)), flush=True)
     elif args.command == "sweep":
         from kubegate.kube.namespaces import RUN_LABEL, labels
         from kubegate.paths import cluster_dir

@@ -8,12 +8,12 @@ failures are symptoms, so this module names the cause first.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from kubegate.kube import namespaces, topology
+from kubegate.kube import objects, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.providers.vagrant import VagrantProvider
@@ -39,42 +39,23 @@ SERVER = ("import http.server,os\n"
 Echo = tuple[Kubectl, dict[str, dict[str, Any]]]
 
 
-def _pod(name: str, node: str, image: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": {"app": "kg-echo", "kg-node": node}},
-        "spec": {
-            "nodeSelector": {"kubernetes.io/hostname": node},
-            "terminationGracePeriodSeconds": 0,
-            "containers": [{
-                "name": "echo", "image": image, "imagePullPolicy": "Never",
-                "command": ["python3", "-c", SERVER],
-                "env": [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-                "ports": [{"containerPort": ECHO_PORT}],
-                "readinessProbe": {"tcpSocket": {"port": ECHO_PORT}, "periodSeconds": 1},
-            }],
-        },
-    }
-
-
 @pytest.fixture(scope="module")
-def echo(cluster: ClusterProvider, settings: Settings, pytestconfig: pytest.Config) -> Iterator[Echo]:
+def echo(cluster: ClusterProvider, settings: Settings, pytestconfig: pytest.Config,
+         module_namespace: Callable[[str], str]) -> Echo:
     """One echo pod pinned to each collected node plus a ClusterIP Service in front of them."""
-    k = cluster.kubectl()
-    ns = namespaces.create(k, namespaces.unique_name("kg-cluster"), settings.run_id)
-    kn = k.with_namespace(ns)
-    try:
-        image = cluster.images()["client"]
-        items = [_pod(f"echo-{n}", n, image) for n in collected_nodes(pytestconfig)]
-        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
-               "spec": {"selector": {"app": "kg-echo"}, "ports": [{"port": 80, "targetPort": ECHO_PORT}]}}
-        kn.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [*items, svc]}))
-        kn.wait("pod", "condition=Ready", timeout=120, selector="app=kg-echo")
-        pods = {p["spec"]["nodeName"]: p for p in kn.get_json("pods", "-l", "app=kg-echo")["items"]}
-        pods["__service__"] = kn.get_json("service", "echo")
-        yield kn, pods
-    finally:
-        namespaces.delete(k, ns)
+    kn = cluster.kubectl(module_namespace("kg-cluster"))
+    image = cluster.images()["client"]
+    env = [{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
+    items = [objects.pod(f"echo-{n}", image, ["python3", "-c", SERVER], container="echo", node=n, env=env,
+                         port=ECHO_PORT, labels={"app": "kg-echo", "kg-node": n}, run_id=settings.run_id)
+             for n in collected_nodes(pytestconfig)]
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
+           "spec": {"selector": {"app": "kg-echo"}, "ports": [{"port": 80, "targetPort": ECHO_PORT}]}}
+    kn.apply(json.dumps(objects.pod_list([*items, svc])))
+    kn.wait("pod", "condition=Ready", timeout=120, selector="app=kg-echo")
+    pods = {p["spec"]["nodeName"]: p for p in kn.get_json("pods", "-l", "app=kg-echo")["items"]}
+    pods["__service__"] = kn.get_json("service", "echo")
+    return kn, pods
 
 
 def _nodes(kubectl: Kubectl) -> dict[str, dict[str, Any]]:

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from kubegate.collect import ProviderRunner, Watch, collect
+from kubegate.kube import objects
 from kubegate.kube.kubectl import Kubectl, WaitTimeout
 from kubegate.kube.namespaces import labels
 from kubegate.providers.base import ClusterProvider
@@ -35,12 +36,8 @@ ECHO = ("import http.server\n"
 
 
 def _pod(name: str, image: str, run_id: str, command: list[str] | None = None, **extra: str) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": "main", "image": image, "imagePullPolicy": "Never"}
-    if command:
-        container["command"] = command
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "labels": {**labels(run_id), "app": name, **extra}},
-            "spec": {"terminationGracePeriodSeconds": 0, "containers": [container]}}
+    # Never pull: the missing-image case must say ErrImageNeverPull, whatever registry is near.
+    return objects.pod(name, image, command, run_id=run_id, labels={"app": name, **extra}, pull="Never")
 
 
 def test_wait_timeout_names_condition_object_and_last_state(

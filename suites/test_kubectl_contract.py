@@ -15,7 +15,7 @@ import ipaddress
 import json
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kubegate.kube import namespaces
+from kubegate.kube import objects
 from kubegate.kube import versions as kubectl_versions
 from kubegate.kube.golden import GoldenFiles, normalise
 from kubegate.kube.kubectl import Kubectl, KubectlResult
@@ -83,35 +83,26 @@ class ContractNs:
         return out
 
 
-def _sleeper(name: str, image: str, labels: dict[str, str]) -> dict[str, Any]:
-    return {"metadata": {"name": name, "labels": labels},
-            "spec": {"terminationGracePeriodSeconds": 0,
-                     "containers": [{"name": "sleep", "image": image, "imagePullPolicy": "Never",
-                                     "command": ["sleep", "3600"]}]}}
-
-
 @pytest.fixture(scope="module")
-def contract_ns(cluster: ClusterProvider, kubectl_best: Kubectl, settings: Settings) -> Iterator[ContractNs]:
+def contract_ns(cluster: ClusterProvider, kubectl_best: Kubectl,
+                module_namespace: Callable[[str], str]) -> ContractNs:
     """A run namespace holding one of each namespaced kind: a Service, a bare pod and an RC."""
-    ns = namespaces.create(kubectl_best, namespaces.unique_name("kg-contract"), settings.run_id)
+    ns = module_namespace("kg-contract")
     k = kubectl_best.with_namespace(ns)
-    try:
-        image = cluster.images()["client"]
-        pod = {"apiVersion": "v1", "kind": "Pod", **_sleeper("kg-pod", image, {"app": "kg-pod"})}
-        rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "kg-rc"},
-              "spec": {"replicas": 1, "selector": {"app": "kg-rc"},
-                       "template": {**_sleeper("", image, {"app": "kg-rc"}),
-                                    "metadata": {"labels": {"app": "kg-rc"}}}}}
-        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kg-svc"},
-               "spec": {"selector": {"app": "kg-rc"}, "ports": [{"port": 80, "targetPort": 8080}]}}
-        k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, rc, svc]}))
-        k.wait("pod/kg-pod", "condition=Ready", timeout=90)
-        k.wait("rc/kg-rc", "jsonpath={.status.readyReplicas}=1", timeout=90)
-        rc_pods = k.run("get", "pods", "-l", "app=kg-rc", "-o", NAMES_JSONPATH).stdout.split()
-        assert len(rc_pods) == 1, f"RC kg-rc should own exactly one pod, found {rc_pods}"
-        yield ContractNs(ns, rc_pods[0], {"client": image})
-    finally:
-        namespaces.delete(kubectl_best, ns)
+    image = cluster.images()["client"]
+    pod = objects.pod("kg-pod", image, ["sleep", "3600"], container="sleep", labels={"app": "kg-pod"})
+    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "kg-rc"},
+          "spec": {"replicas": 1, "selector": {"app": "kg-rc"},
+                   "template": objects.pod_template("", image, ["sleep", "3600"], container="sleep",
+                                                     labels={"app": "kg-rc"})}}
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kg-svc"},
+           "spec": {"selector": {"app": "kg-rc"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, rc, svc]}))
+    k.wait("pod/kg-pod", "condition=Ready", timeout=90)
+    k.wait("rc/kg-rc", "jsonpath={.status.readyReplicas}=1", timeout=90)
+    rc_pods = k.run("get", "pods", "-l", "app=kg-rc", "-o", NAMES_JSONPATH).stdout.split()
+    assert len(rc_pods) == 1, f"RC kg-rc should own exactly one pod, found {rc_pods}"
+    return ContractNs(ns, rc_pods[0], {"client": image})
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -325,13 +316,9 @@ def test_warnings_go_to_stderr_and_stdout_still_parses(kc: Kubectl) -> None:
 # --- the seed's workflow, in today's v1 -----------------------------------------------------
 
 @pytest.fixture
-def workflow_ns(kubectl_best: Kubectl, settings: Settings) -> Iterator[str]:
+def workflow_ns(run_namespace: Callable[[str], str]) -> str:
     """Per kubectl version: the workflow creates fixed names (db, pulpdb), as the seed did."""
-    ns = namespaces.create(kubectl_best, namespaces.unique_name("kg-seedflow"), settings.run_id)
-    try:
-        yield ns
-    finally:
-        namespaces.delete(kubectl_best, ns)
+    return run_namespace("kg-seedflow")
 
 
 def _table(out: str) -> list[list[str]]:

@@ -15,14 +15,14 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import requests
 
 from fixtures.proxy import ApiProxy
-from kubegate.kube import namespaces, topology
+from kubegate.kube import objects, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
@@ -148,12 +148,8 @@ def test_missing_object_is_a_404_status_kubectl_quotes(services: Deployment, kub
 # --- watch ------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def rest_ns(kubectl_best: Kubectl, settings: Settings) -> Iterator[Kubectl]:
-    ns = namespaces.create(kubectl_best, namespaces.unique_name("kg-rest"), settings.run_id)
-    try:
-        yield kubectl_best.with_namespace(ns)
-    finally:
-        namespaces.delete(kubectl_best, ns)
+def rest_ns(kubectl_best: Kubectl, module_namespace: Callable[[str], str]) -> Kubectl:
+    return kubectl_best.with_namespace(module_namespace("kg-rest"))
 
 
 class Watch:
@@ -196,13 +192,10 @@ class Watch:
 
 
 def _watched_pod(image: str) -> str:
-    # Grace period 0: the API server removes the pod at once, so DELETED follows the delete
-    # call instead of the kubelet's shutdown.
-    return json.dumps({"apiVersion": "v1", "kind": "Pod",
-                       "metadata": {"name": "kg-watched", "labels": {"app": "kg-watched"}},
-                       "spec": {"terminationGracePeriodSeconds": 0,
-                                "containers": [{"name": "sleep", "image": image, "imagePullPolicy": "Never",
-                                                "command": ["sleep", "3600"]}]}})
+    # Grace period 0 (the builder's): the API server removes the pod at once, so DELETED
+    # follows the delete call instead of the kubelet's shutdown.
+    return json.dumps(objects.pod("kg-watched", image, ["sleep", "3600"], container="sleep",
+                                  labels={"app": "kg-watched"}))
 
 
 def test_watch_sees_delete_and_recreate(cluster: ClusterProvider, rest_ns: Kubectl, api_proxy: ApiProxy) -> None:

@@ -9,11 +9,11 @@ too early lacks them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 
-from kubegate.kube import namespaces, topology
+from kubegate.kube import topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
@@ -63,14 +63,9 @@ def test_portal_ips_lie_in_the_service_cidr(services: Deployment, kubectl: Kubec
 
 
 @pytest.fixture(scope="module")
-def ordering(cluster: ClusterProvider, settings: Settings) -> Iterator[tuple[Kubectl, str]]:
-    k = cluster.kubectl()
+def ordering(cluster: ClusterProvider, module_namespace: Callable[[str], str]) -> tuple[Kubectl, str]:
     image = cluster.images()["client"]  # no reference on an existing cluster: an error naming the variable
-    ns = namespaces.create(k, namespaces.unique_name("kg-order"), settings.run_id)
-    try:
-        yield k.with_namespace(ns), image
-    finally:
-        namespaces.delete(k, ns)
+    return cluster.kubectl(module_namespace("kg-order")), image
 
 
 def test_pod_created_before_service_lacks_its_variables(ordering: tuple[Kubectl, str], settings: Settings) -> None:

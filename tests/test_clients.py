@@ -26,7 +26,11 @@ def test_client_pod_is_labelled_with_the_run_and_pinned_when_asked() -> None:
     assert pod["metadata"]["labels"]["kubegate.io/run-id"] == "20261126-1-ab"
     assert pod["spec"]["nodeSelector"] == {"kubernetes.io/hostname": "minion-2"}
     assert "nodeSelector" not in client_pod("c", None, "i", "r")["spec"]
-    assert pod["spec"]["containers"][0]["imagePullPolicy"] == "Never"
+    # Images already on the node (imported locally, or pulled before) are used as they are.
+    assert pod["spec"]["containers"][0]["imagePullPolicy"] == "IfNotPresent"
+    assert pod["spec"]["tolerations"] == [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists",
+                                           "effect": "NoSchedule"}], "a per-node client must land on a cordoned node"
+    assert "tolerations" not in client_pod("c", None, "i", "r")["spec"]
 
 
 def _hold(path: str, exclusive: bool, seconds: float) -> None:

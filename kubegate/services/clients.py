@@ -16,8 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from kubegate.kube import objects
 from kubegate.kube.kubectl import Kubectl
-from kubegate.kube.namespaces import labels
 
 CLIENT_LABEL = "kubegate.io/client"
 
@@ -43,18 +43,8 @@ def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str
 
     A pinned client tolerates a cordon (as DaemonSet pods do): a disruptive suite cordoning
     nodes must not leave another worker's per-node clients Pending."""
-    return {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": {**labels(run_id), CLIENT_LABEL: "true"}},
-        "spec": {
-            **({"nodeSelector": {"kubernetes.io/hostname": node},
-                "tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists",
-                                 "effect": "NoSchedule"}]} if node else {}),
-            "terminationGracePeriodSeconds": 0,
-            "containers": [{"name": "client", "image": image, "imagePullPolicy": "Never",
-                            "command": ["sleep", "infinity"]}],
-        },
-    }
+    return objects.pod(name, image, ["sleep", "infinity"], container="client", node=node, run_id=run_id,
+                       labels={CLIENT_LABEL: "true"}, tolerate_cordon=node is not None)
 
 
 def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:

@@ -1,0 +1,31 @@
+"""The dist nodes mount read-only: server binaries (hard links into the build cache) and the
+minions' image tars, each re-exported only when its image changed."""
+
+from __future__ import annotations
+
+import os
+
+from kubegate.paths import dist_dir
+from kubegate.rig.bringup import Context
+from kubegate.rig.build import gobuild, images
+
+DIST_BINARIES = ("etcd", *gobuild.KUBE_BINARIES)
+
+
+class AssembleDist:
+    name = "dist"
+
+    def run(self, ctx: Context) -> str:
+        images.export_for_minions(ctx.refs)
+        out = dist_dir() / "bin"
+        out.mkdir(parents=True, exist_ok=True)
+        for binary in DIST_BINARIES:
+            src = (ctx.bins["etcd"] if binary == "etcd" else ctx.bins["kubernetes"]) / binary
+            dst = out / binary
+            if dst.is_file() and dst.stat().st_ino == src.stat().st_ino:
+                continue
+            tmp = dst.with_suffix(".tmp")
+            tmp.unlink(missing_ok=True)
+            os.link(src, tmp)
+            tmp.replace(dst)
+        return ", ".join(sorted(ctx.refs.values()))

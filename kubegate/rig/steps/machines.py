@@ -1,0 +1,19 @@
+"""Create or start what is not running (recreating machines of an older node image), after
+the host's kernel settings are snapshotted and strays of interrupted runs removed."""
+
+from __future__ import annotations
+
+import time
+
+from kubegate.rig.bringup import Context
+
+
+class StartMachines:
+    name = "vagrant up"
+
+    def run(self, ctx: Context) -> str:
+        ctx.started = time.time()
+        ctx.machines.snapshot_host_sysctls()
+        ctx.machines.remove_strays()
+        note, ctx.touched = ctx.machines.machines_up(ctx.refs["node"], ctx.digests)
+        return note
