@@ -26,7 +26,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for Ready minions")
     sub.add_parser("status", help="machines, nodes and what is wrong")
-    sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
+    dn = sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
+    dn.add_argument("--purge", action="store_true",
+                    help="also remove the minions' image stores (docker volumes kept for a fast next `up`)")
     dep = sub.add_parser("deploy", help="create the db and msg Services, then their controllers")
     dep.add_argument("--namespace", default=None, help="namespace (default: pulp)")
     und = sub.add_parser("undeploy", help="delete what deploy created")
@@ -61,7 +63,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         print(st.summary)
         return 0 if st.healthy else 1
     elif args.command == "down":
-        provider.down()
+        provider.down(purge=args.purge)
         print("cluster destroyed" if provider.name == "vagrant" else "existing cluster left alone")
         changed = getattr(provider, "host_sysctls_changed", lambda: None)()
         if changed:

@@ -254,7 +254,13 @@ if [[ $ROLE == minion ]]; then
       quiet ctr -n k8s.io images label "$ref" "kubegate.id=$id"
       imported+=("$ref")
     done < <(grep -oE '"[^"]+\.tar"[[:space:]]*:[[:space:]]*\{[^}]*\}' <<<"$flat")
-    say "images: ${#imported[@]} imported${imported:+ (${imported[*]})}, ${#present[@]} already present, in $((SECONDS - images_started))s"
+    # The store may outlive machines (a named volume): drop kubegate images the dist no longer lists.
+    current=" ${imported[*]} ${present[*]} " pruned=()
+    while read -r ref; do
+      [[ -n $ref && $current != *" $ref "* ]] || continue
+      quiet ctr -n k8s.io images rm "$ref" && pruned+=("$ref")
+    done < <(ctr -n k8s.io images ls 2>>"$LOG" | awk 'NR > 1 && /kubegate\.id=/ {print $1}')
+    say "images: ${#imported[@]} imported${imported:+ (${imported[*]})}, ${#present[@]} already present${pruned:+, ${#pruned[@]} stale removed}, in $((SECONDS - images_started))s"
   fi
 fi
 

@@ -48,7 +48,8 @@ class ClusterProvider(ABC):
         """Make the cluster usable: create, repair or reuse it, and wait for Ready nodes."""
 
     @abstractmethod
-    def down(self) -> None: ...
+    def down(self, purge: bool = False) -> None:
+        """Destroy what `up` created; `purge` also drops caches kept for the next `up`."""
 
     @abstractmethod
     def status(self) -> ClusterStatus: ...

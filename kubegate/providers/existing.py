@@ -85,7 +85,7 @@ class ExistingProvider(ClusterProvider):
         if not st.healthy:
             raise KubegateError(f"existing cluster is not usable: {st.summary}")
 
-    def down(self) -> None:
+    def down(self, purge: bool = False) -> None:
         """Never destroys a cluster it did not create."""
 
     def status(self) -> ClusterStatus:

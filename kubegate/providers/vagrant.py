@@ -240,11 +240,16 @@ class VagrantProvider(ClusterProvider):
             if cid not in tracked and cname.startswith(prefix):
                 subprocess.run(["docker", "rm", "-f", "-v", cid], capture_output=True, check=False)
         self._remove_idle_network()
-        # Node containers whose checkout is gone (a deleted CI clone) can be tracked by nothing.
+        # Node containers and image stores whose checkout is gone (a deleted CI clone) can be
+        # tracked by nothing.
         for line in proc.stdout.splitlines():
             parts = line.split()
             if len(parts) == 3 and parts[2].startswith("/") and not Path(parts[2]).exists():
                 subprocess.run(["docker", "rm", "-f", "-v", parts[0]], capture_output=True, check=False)
+        vols = subprocess.run(["docker", "volume", "ls", "--filter", "label=kubegate.cache=containerd", "--format",
+                               '{{.Name}} {{.Label "kubegate.checkout"}}'], capture_output=True, text=True, check=False)
+        self._remove_volumes([name for name, _, owner in (ln.partition(" ") for ln in vols.stdout.splitlines())
+                              if owner.startswith("/") and not Path(owner).exists()])
 
     def _remove_idle_network(self) -> None:
         """Vagrant's private network for the cluster's subnet, when no container uses it.
@@ -260,10 +265,28 @@ class VagrantProvider(ClusterProvider):
         if exists.returncode == 0 and users.returncode == 0 and not users.stdout.strip():
             subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
 
-    def down(self) -> None:
+    def containerd_volumes(self) -> dict[str, str]:
+        """minion -> the docker volume holding its containerd store, named after this checkout."""
+        tag = _short_hash(str(self.root))
+        return {m.name: f"kubegate-{tag}-{m.name}-containerd" for m in self.spec.minions}
+
+    def ensure_containerd_volumes(self) -> None:
+        for name in self.containerd_volumes().values():
+            subprocess.run(["docker", "volume", "create", "--label", f"kubegate.checkout={self.root}",
+                            "--label", "kubegate.cache=containerd", name], capture_output=True, check=False)
+
+    def _remove_volumes(self, names: list[str]) -> None:
+        if names:
+            subprocess.run(["docker", "volume", "rm", "-f", *names], capture_output=True, check=False)
+
+    def down(self, purge: bool = False) -> None:
+        """Destroy the machines. Each minion's image store stays (a docker volume, like the
+        build cache) unless `purge`; volumes of checkouts that no longer exist always go."""
         v = self._vagrant("vagrant-destroy.log")
         v.destroy()
         self.remove_strays()
+        if purge:
+            self._remove_volumes(list(self.containerd_volumes().values()))
         for stamp in (self.state / "provisioned").glob("*"):
             stamp.unlink()
 

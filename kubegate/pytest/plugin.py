@@ -167,6 +167,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if settings.destroy == "always" or (settings.destroy == "passing" and exitstatus == 0):
         try:
-            settings.provider().down()
+            settings.provider().down(purge=settings.destroy == "always")
         except KubegateError as exc:
             print(f"kubegate: destroying the cluster failed: {exc}")

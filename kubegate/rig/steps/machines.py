@@ -1,5 +1,7 @@
 """Create or start what is not running (recreating machines of an older node image), after
-the host's kernel settings are snapshotted and strays of interrupted runs removed."""
+the host's kernel settings are snapshotted, strays of interrupted runs removed and each
+minion's image-store volume made (kept across `kubegate down`: a cached bring-up then
+imports no image)."""
 
 from __future__ import annotations
 
@@ -15,5 +17,6 @@ class StartMachines:
         ctx.started = time.time()
         ctx.machines.snapshot_host_sysctls()
         ctx.machines.remove_strays()
+        ctx.machines.ensure_containerd_volumes()
         note, ctx.touched = ctx.machines.machines_up(ctx.refs["node"], ctx.digests)
         return note

@@ -15,6 +15,7 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 
 READY_TIMEOUT = float(os.environ.get("KUBEGATE_READY_TIMEOUT", "300"))
+LIFECYCLE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 
 
 @dataclass
@@ -44,9 +45,12 @@ def ready_state(k: Kubectl, want: set[str], since: float | None = None) -> Ready
         err = res.stderr.strip().splitlines()
         return ReadyState(False, error=err[-1] if err else "no answer")
     items: list[dict[str, Any]] = json.loads(res.stdout).get("items", [])
+    # Ready, and the node lifecycle controller has lifted its not-ready taint: until then no
+    # pod can land there, and the suites' first per-node pod would wait or find none.
     ready = {i["metadata"]["name"] for i in items
              if any(c["type"] == "Ready" and c["status"] == "True" and _after(c, since)
-                    for c in i["status"]["conditions"])}
+                    for c in i["status"]["conditions"])
+             and not any(t.get("key") in LIFECYCLE_TAINTS for t in i.get("spec", {}).get("taints") or [])}
     seen = {i["metadata"]["name"] for i in items}
     return ReadyState(True, sorted(ready & want), sorted(want - seen), sorted((want & seen) - ready))
 

@@ -31,7 +31,7 @@ class Render:
         write_kubeconfig(ctx.machines.kubeconfig, admin)
         (state / "images.json").write_text(json.dumps(ctx.refs, indent=2, sort_keys=True) + "\n")
         settings = {"node_image": ctx.refs["node"], "dist_dir": str(dist_dir()), "master_ip": spec.master_ip,
-                    "minion_ips": list(spec.minion_ips)}
+                    "minion_ips": list(spec.minion_ips), "containerd_volumes": ctx.machines.containerd_volumes()}
         path, text = state / "vagrant.json", json.dumps(settings, indent=2) + "\n"
         if not path.is_file() or path.read_text() != text:
             path.write_text(text)
