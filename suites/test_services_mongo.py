@@ -47,12 +47,11 @@ def _write_marker(write: Callable[[list[str]], ProbeOutcome], database: str) -> 
 @pytest.mark.smoke
 def test_show_dbs_via_portal_ip(node: str, services_kubectl: Kubectl, client_on: Callable[[str], str],
                                 services: Deployment, settings: Settings) -> None:
-    pod = client_on(node)
     database = _marker(settings, f"portal_{node}")
-    _write_marker(lambda extra: probe_in_pod(services_kubectl, pod, "pymongo write via portal IP",
-                                             ["mongo", *PORTAL, *extra]), database)
-    out = probe_in_pod(services_kubectl, pod, "mongosh show dbs via portal IP", ["mongosh", *PORTAL])
+    out = probe_in_pod(services_kubectl, client_on(node), "mongosh show dbs via portal IP",
+                       ["mongosh", *PORTAL, "--write-marker", database])
     assert out.ok, out.explain()
+    assert out.details.get("marker") == database, "the probe must have written the marker first"
     assert out.target == f"{services.cluster_ips['db']}:{services.ports['db']}", \
         f"the pod's DB_SERVICE_HOST/PORT led to {out.target}, not the Service's portal IP"
     assert database in out.details.get("databases", []), \

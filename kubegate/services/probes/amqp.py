@@ -16,6 +16,7 @@ import os
 import secrets
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .result import (
@@ -259,20 +260,27 @@ def probe_amqp_every_endpoint(
     started = _ms()
     failures: list[str] = []
     per_endpoint: dict[str, Any] = {}
-    for addr, name in sorted(endpoints.items()):
-        res = probe_amqp(addr, endpoint_port or port, username=username, password=password, count=count,
-                         timeout_s=timeout_s)
-        per_endpoint[name] = {"address": target_of(addr, endpoint_port or port), "ok": res.ok,
-                              "latency_ms": round(res.latency_ms, 2)}
-        if not res.ok:
-            failures.append(f"endpoint {name} ({target_of(addr, endpoint_port or port)}) directly: {res.error}")
     n = service_connections(len(endpoints))
-    through: list[bool] = []
-    for i in range(n):
-        res = probe_amqp(host, port, username=username, password=password, count=1, timeout_s=timeout_s)
-        through.append(res.ok)
-        if not res.ok:
-            failures.append(f"connection {i + 1} of {n} through {target}: {res.error}")
+    direct = sorted(endpoints.items())
+    # Independent connections, each with its own proton container: opened side by side, since a
+    # broker's SASL handshake, not the traffic, is what each one waits for.
+    with ThreadPoolExecutor(max_workers=min(8, len(direct) + n)) as pool:
+        direct_results = [pool.submit(probe_amqp, addr, endpoint_port or port, username=username, password=password,
+                                      count=count, timeout_s=timeout_s) for addr, _ in direct]
+        service_results = [pool.submit(probe_amqp, host, port, username=username, password=password, count=1,
+                                       timeout_s=timeout_s) for _ in range(n)]
+        for (addr, name), future in zip(direct, direct_results, strict=True):
+            res = future.result()
+            per_endpoint[name] = {"address": target_of(addr, endpoint_port or port), "ok": res.ok,
+                                  "latency_ms": round(res.latency_ms, 2)}
+            if not res.ok:
+                failures.append(f"endpoint {name} ({target_of(addr, endpoint_port or port)}) directly: {res.error}")
+        through: list[bool] = []
+        for i, future in enumerate(service_results):
+            res = future.result()
+            through.append(res.ok)
+            if not res.ok:
+                failures.append(f"connection {i + 1} of {n} through {target}: {res.error}")
     details: dict[str, Any] = {"endpoints": per_endpoint, "service_connections": n,
                                "service_connections_ok": sum(through)}
     if failures:

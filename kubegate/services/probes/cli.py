@@ -1,7 +1,7 @@
 """`kubegate-probe`: run one probe, print one result line, exit 0 only when it passed.
 
     kubegate-probe mongo   --host db [--port 27017] [--database kubegate --collection probe] [--json]
-    kubegate-probe mongosh --host db [--port 27017] [--json]          # echo "show dbs" | mongosh ...
+    kubegate-probe mongosh --host db [--port 27017] [--write-marker DB] [--json]  # echo "show dbs" | mongosh
     kubegate-probe amqp    --host msg [--port 5672] [--count 100] [--queue kubegate.x] [--json]
     kubegate-probe amqp    --host msg --expect-refused [--json]       # bad/no credentials must be refused
     kubegate-probe amqp    --host msg --every-endpoint 10.246.1.5=msg-x [--endpoint-port 5672]
@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     shell = sub.add_parser("mongosh", help='echo "show dbs" | mongosh mongodb://HOST:PORT')
     common(shell, 27017, 10.0)
     shell.add_argument("--mongosh", help="mongosh binary (default: $KUBEGATE_CACHE/node, then PATH)")
+    shell.add_argument("--write-marker", metavar="DATABASE",
+                       help="first write a document into DATABASE (pymongo), so `show dbs` must list it")
 
     amqp = sub.add_parser("amqp", help="send N numbered messages and receive them in order exactly once")
     common(amqp, 5672, 10.0)
@@ -87,7 +89,16 @@ def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
     if args.probe == "mongosh":
         from .mongosh import show_dbs
 
-        return show_dbs(args.host, args.port, mongosh=args.mongosh, timeout_s=args.timeout)
+        if args.write_marker:
+            from .mongo import probe_mongo
+
+            wrote = probe_mongo(args.host, args.port, database=args.write_marker, timeout_s=args.timeout)
+            if not wrote.ok:
+                return wrote
+        listed = show_dbs(args.host, args.port, mongosh=args.mongosh, timeout_s=args.timeout)
+        if args.write_marker:
+            listed.details["marker"] = args.write_marker
+        return listed
 
     from .amqp import parse_endpoints, probe_amqp, probe_amqp_every_endpoint, probe_amqp_refused
 
