@@ -47,7 +47,7 @@ def test_wait_timeout_names_condition_object_and_last_state(
     k.apply(json.dumps(_pod("never-ready", "kubegate.local/does-not-exist:never", settings.run_id)))
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
-        k.wait("pod/never-ready", "condition=Ready", timeout=10)
+        k.wait("pod/never-ready", "condition=Ready", timeout=5)
     msg = str(caught.value)
     assert time.monotonic() - started < 60, "the wait must end at its time-out, not kubectl's default"
     for part in ("condition=Ready", "pod/never-ready", f"namespace {ns}", "timed out",

@@ -126,7 +126,7 @@ def test_wrong_port_is_refused_at_once_and_the_probe_says_so(services: Deploymen
     seconds = _connect_refused(services.public_ip, 27018)
     assert seconds < 1.0, f"refusal took {seconds:.2f}s"
     out = probe_from_host("pymongo wrong port (expected refusal)",
-                          ["mongo", "--host", services.public_ip, "--port", "27018", "--timeout", "3"],
+                          ["mongo", "--host", services.public_ip, "--port", "27018", "--timeout", "1"],
                           expect_ok=False)
     assert not out.ok
     assert f"{services.public_ip}:27018" in (out.error or "") and "refused" in (out.error or ""), out.error
@@ -150,7 +150,7 @@ def test_service_without_backends_refuses_from_a_pod(
     assert answer and answer[0] == "refused", f"connect to {ip}:27017 (no endpoints) from {pod}: {res.stdout!r}"
     assert float(answer[1]) < 1.0, f"refusal took {answer[1]}s"
     out = probe_in_pod(services_kubectl, pod, "pymongo no backends (expected refusal)",
-                       ["mongo", "--host", ip, "--timeout", "3"], expect_ok=False)
+                       ["mongo", "--host", ip, "--timeout", "1"], expect_ok=False)
     assert not out.ok
     assert f"{ip}:27017" in (out.error or "") and "from" in (out.error or "") and "refused" in (out.error or ""), \
         out.error
