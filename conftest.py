@@ -9,4 +9,5 @@ pytest_plugins = [
     "fixtures.clients",
     "fixtures.diagnose",
     "kubegate.pytest.collect",
+    "kubegate.pytest.triage",
 ]

@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--run", action="append", metavar="RUN_ID", help="only this run's objects (repeatable)")
     sw.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     sw.add_argument("--timeout", type=float, default=120, help="seconds to wait for namespaces to go (default 120)")
+    doc = sub.add_parser("doctor", help="walk db's and msg's paths hop by hop from every node and the host; "
+                         "exit 1 naming the first broken hop")
+    doc.add_argument("--namespace", default=None, help="namespace of the services (default: pulp)")
     be = sub.add_parser("bench", help="time cached bring-up, the warm gate and the full suites: min/median/max")
     be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")
     be.add_argument("--runs", type=int, default=3, help="repetitions of each (default 3)")
@@ -78,6 +81,12 @@ def run(argv: Sequence[str] | None = None) -> int:
             print(deploy(provider, namespace=args.namespace).describe())
         else:
             undeploy(provider, namespace=args.namespace)
+    elif args.command == "doctor":
+        from kubegate.services.deploy import DEFAULT_NAMESPACE
+        from kubegate.triage.doctor import doctor
+        text, healthy = doctor(provider, args.namespace or DEFAULT_NAMESPACE)
+        print(text, end="")
+        return 0 if healthy else 1
     elif args.command == "bench":
         from kubegate.report.bench import KINDS, measure
         from kubegate.report.bench import line as bench_line

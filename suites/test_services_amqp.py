@@ -26,6 +26,7 @@ def _creds(services: Deployment) -> str:
     return f"{user}\n{password}\n"
 
 
+@pytest.mark.triage("msg")
 @pytest.mark.smoke
 def test_send_receive_via_portal_ip(node: str, services: Deployment, services_kubectl: Kubectl,
                                    client_on: Callable[[str], str]) -> None:
@@ -43,6 +44,7 @@ def test_send_receive_via_portal_ip(node: str, services: Deployment, services_ku
     assert out.target == f"{services.cluster_ips['msg']}:{services.ports['msg']}"
 
 
+@pytest.mark.triage("msg")
 @pytest.mark.smoke
 def test_send_receive_via_public_ip_from_host(services: Deployment) -> None:
     user, password = services.credentials

@@ -77,6 +77,7 @@ def exactly_once_in_order(data: dict[str, Any], path: str) -> None:
     assert received == sent, f"{path}: out of order: {received[:10]}..."
 
 
+@pytest.mark.triage("msg")
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_default_client_via_portal_ip(library: str, node: str, services: Deployment, services_kubectl: Kubectl,
                                       client_on: Callable[[str], str]) -> None:
@@ -85,6 +86,7 @@ def test_default_client_via_portal_ip(library: str, node: str, services: Deploym
     exactly_once_in_order(data, f"via portal IP from {node}")
 
 
+@pytest.mark.triage("msg")
 @pytest.mark.smoke
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_default_client_via_public_ip_from_host(library: str, services: Deployment) -> None:

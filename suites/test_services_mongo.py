@@ -44,6 +44,7 @@ def _write_marker(write: Callable[[list[str]], ProbeOutcome], database: str) -> 
     assert wrote.ok, f"writing the marker database {database}: {wrote.explain()}"
 
 
+@pytest.mark.triage("db")
 @pytest.mark.smoke
 def test_show_dbs_via_portal_ip(node: str, services_kubectl: Kubectl, client_on: Callable[[str], str],
                                 services: Deployment, settings: Settings) -> None:
@@ -58,6 +59,7 @@ def test_show_dbs_via_portal_ip(node: str, services_kubectl: Kubectl, client_on:
         f"`show dbs` from {node} does not list {database}, written just before: {out.details.get('stdout')!r}"
 
 
+@pytest.mark.triage("db")
 def test_pymongo_via_portal_ip(node: str, services_kubectl: Kubectl, client_on: Callable[[str], str],
                                services: Deployment) -> None:
     out = probe_in_pod(services_kubectl, client_on(node), "pymongo via portal IP", ["mongo", *PORTAL])
@@ -87,6 +89,7 @@ def test_document_written_through_one_node_is_read_through_another(
     assert database in listed.details.get("databases", []), f"`show dbs` from {lister} lacks {database}"
 
 
+@pytest.mark.triage("db")
 @pytest.mark.smoke
 def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: Settings) -> None:
     """Literally the seed's command, with mongosh in place of the 2014 `mongo` shell."""
@@ -102,6 +105,7 @@ def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: S
         f"`show dbs` via {services.public_ip} does not list {database}, written just before: {proc.stdout!r}"
 
 
+@pytest.mark.triage("db")
 def test_pymongo_via_public_ip_from_host(services: Deployment) -> None:
     out = probe_from_host("pymongo via public IP", ["mongo", "--host", services.public_ip])
     assert out.ok, out.explain()

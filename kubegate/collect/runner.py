@@ -35,7 +35,7 @@ class Result:
 class Runner(Protocol):
     has_node_shell: bool
 
-    def kubectl(self, args: Sequence[str], timeout: float) -> Result: ...
+    def kubectl(self, args: Sequence[str], timeout: float, stdin: str | None = None) -> Result: ...
 
     def node(self, node: str, command: str, timeout: float) -> Result: ...
 
@@ -46,8 +46,8 @@ class ProviderRunner:
         self.has_node_shell = provider.has_node_shell
         self._kubectl = provider.kubectl()
 
-    def kubectl(self, args: Sequence[str], timeout: float) -> Result:
-        res = self._kubectl.run_e(*args, timeout=timeout)
+    def kubectl(self, args: Sequence[str], timeout: float, stdin: str | None = None) -> Result:
+        res = self._kubectl.run_e(*args, timeout=timeout, stdin=stdin)
         return Result(res.returncode, res.stdout, res.stderr)
 
     def node(self, node: str, command: str, timeout: float) -> Result:

@@ -158,6 +158,9 @@ class _ControllerHooks(_WorkerHooks):
             f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
             f"  exit status {s['exitstatus']}"
         )
+        for group in s["causes"]:
+            n = len(group["tests"])
+            tr.write_line(f"{n} failure{'s' * (n != 1)}, 1 cause: {group['cause']}", red=True, bold=True)
         for reason in s["incomplete"]:
             tr.write_line(f"incomplete: {reason}", yellow=True, bold=True)
         for line in fmt.skip_lines(s["skips"]):

@@ -145,6 +145,9 @@ def _failures(s: dict[str, Any]) -> str:
     if not failures:
         return "<h2>Failures</h2><p>None.</p>"
     out = [f"<h2>Failures ({len(failures)})</h2>"]
+    for group in s.get("causes", []):
+        n = len(group["tests"])
+        out.append(f'<div class="headline">{n} failure{"s" * (n != 1)}, 1 cause: {_e(group["cause"])}</div>')
     for f in failures:
         kind = "collection" if f["outcome"] == "collection error" else f["outcome"]
         when = f" in {f['when']}" if f.get("when") and f["when"] != "call" else ""

@@ -54,6 +54,7 @@ class TestOutcome:
     longrepr: str = ""
     reason: str = ""  # skip / xfail reason
     smoke: bool = False  # marked `smoke`: part of the release gate, whose skips make a run incomplete
+    cause: str = ""  # the first broken hop triage found on the failing test's path
     sections: list[tuple[str, str]] = field(default_factory=list)
     rerun_errors: list[str] = field(default_factory=list)
 
@@ -75,6 +76,7 @@ class TestOutcome:
             "headline": self.headline,
             "reason": self.reason,
             "smoke": self.smoke,
+            "cause": self.cause,
         }
 
 
@@ -148,6 +150,7 @@ class TestResults:
 
     def _fail(self, test: TestOutcome, report: pytest.TestReport, outcome: str) -> None:
         test.outcome, test.when = outcome, report.when
+        test.cause = next((str(v) for k, v in report.user_properties if k == "cause"), "")
         test.headline = _headline(report)
         test.longrepr = _clip(report.longreprtext)
         test.sections = [(title, _clip(content, 20_000)) for title, content in report.sections]

@@ -80,6 +80,16 @@ def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] =
     return "passed"
 
 
+def group_causes(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Failures that share a triaged cause, biggest group first: two failures with one cause
+    are one problem, and the report should read that way."""
+    groups: dict[str, list[str]] = defaultdict(list)
+    for f in failures:
+        if f.get("cause"):
+            groups[f["cause"]].append(f["nodeid"])
+    return [{"cause": c, "tests": t} for c, t in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))]
+
+
 def final_exitstatus(verdict_: str, exitstatus: int) -> int:
     """An incomplete run must fail a CI job, with a status distinct from "tests failed" (1)."""
     if verdict_ == "incomplete" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
@@ -184,6 +194,7 @@ def build_summary(
             {
                 "nodeid": test.nodeid,
                 "outcome": test.outcome,
+                "cause": test.cause,
                 "when": test.when,
                 "headline": test.headline,
                 "longrepr": test.longrepr,
@@ -212,6 +223,7 @@ def build_summary(
         "skips": skips,
         "accepted_skip_patterns": list(accepted_skips),
         "failures": failures,
+        "causes": group_causes(failures),
         "reruns": flaky,
         "tests": tests,
         "phases": _phases(run, records, results, finished),

@@ -1,0 +1,124 @@
+"""Triage against real faults: each is injected into the local cluster, the probe a user's
+test would run fails, and triage must name the fault and the node in its cause line. Every
+fault is undone in a finally, and the path is proven healthy again before the test ends.
+
+The faults are the ones seen breaking the gate without saying why: kube-proxy gone on one
+minion, a stale EndpointSlice entry for msg, and a FORWARD rule dropping 27017 on the node
+that hosts db.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from kubegate.collect.runner import ProviderRunner
+from kubegate.kube.kubectl import Kubectl
+from kubegate.providers.base import ClusterProvider
+from kubegate.report import current
+from kubegate.services.clients import ProbeOutcome, probe_in_pod
+from kubegate.services.deploy import Deployment, ready_endpoints
+from kubegate.triage import ProbePath, Triage, triage
+
+pytestmark = [pytest.mark.disruptive, pytest.mark.needs_vagrant, pytest.mark.connectivity]
+RECOVERY_S = 60
+
+
+def _db_probe(k: Kubectl, pod: str, expect_ok: bool) -> ProbeOutcome:
+    return probe_in_pod(k, pod, "pymongo via portal IP" + ("" if expect_ok else " (fault injected)"),
+                        ["mongo", "--host", "$DB_SERVICE_HOST", "--timeout", "2"], expect_ok=expect_ok)
+
+
+def _walk(cluster: ClusterProvider, path: ProbePath, fault: str) -> Triage:
+    result = triage(ProviderRunner(cluster), path)
+    current().add_fact(f"triage: {fault}", f"{result.cause()} ({result.seconds}s)")
+    print(f"{fault}: cause: {result.cause()} ({result.seconds}s)\n{result.table()}")
+    return result
+
+
+def _recovered(what: str, check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + RECOVERY_S
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the cluster did not recover from {what} within {RECOVERY_S}s", pytrace=False)
+        time.sleep(1)
+
+
+def _db_node(k: Kubectl) -> str:
+    pods = [p for p in k.get_json("pods", "-l", "name=db")["items"] if not p["metadata"].get("deletionTimestamp")]
+    return str(pods[0]["spec"]["nodeName"])
+
+
+@pytest.fixture
+def away_from_db(services: Deployment, services_kubectl: Kubectl, clients: dict[str, str]) -> tuple[str, str]:
+    """(node, client pod) on a node that does not host db: its traffic must cross nodes."""
+    db_node = _db_node(services_kubectl)
+    node = next((n for n in sorted(clients) if n != db_node), None)
+    if node is None:
+        pytest.fail("needs a node without the db pod", pytrace=False)
+    return node, clients[node]
+
+
+def test_kube_proxy_stopped_is_named(cluster: ClusterProvider, services: Deployment, services_kubectl: Kubectl,
+                                     away_from_db: tuple[str, str]) -> None:
+    node, pod = away_from_db
+    # A stopped kube-proxy leaves its rules behind; a node whose kube-proxy never ran has none.
+    cluster.node_shell(node, "sudo systemctl stop kube-proxy && sudo iptables -t nat -F KUBE-SERVICES")
+    try:
+        assert not _db_probe(services_kubectl, pod, expect_ok=False).ok, "db answered without kube-proxy's rules"
+        result = _walk(cluster, ProbePath(services.namespace, "db", node), "kube-proxy stopped")
+        assert result.cause() == f"kube-proxy inactive on {node}", result.table()
+    finally:
+        cluster.node_shell(node, "sudo systemctl start kube-proxy")
+    _recovered("kube-proxy stopped", lambda: _db_probe(services_kubectl, pod, expect_ok=True).ok)
+
+
+def test_forward_drop_is_named(cluster: ClusterProvider, services: Deployment, services_kubectl: Kubectl,
+                               away_from_db: tuple[str, str]) -> None:
+    node, pod = away_from_db
+    db_node = _db_node(services_kubectl)
+    rule = "FORWARD -p tcp --dport 27017 -j DROP"
+    cluster.node_shell(db_node, f"sudo iptables -I {rule}")
+    try:
+        assert not _db_probe(services_kubectl, pod, expect_ok=False).ok, "db answered through a DROP rule"
+        result = _walk(cluster, ProbePath(services.namespace, "db", node), "FORWARD drop")
+        assert result.cause() == f"a filter rule drops tcp/27017 on {db_node}", result.table()
+    finally:
+        cluster.node_shell(db_node, f"sudo iptables -D {rule}")
+    _recovered("the FORWARD drop", lambda: _db_probe(services_kubectl, pod, expect_ok=True).ok)
+
+
+@pytest.fixture
+def stale_msg_endpoint(services: Deployment, services_kubectl: Kubectl) -> Iterator[str]:
+    """An EndpointSlice for msg with a ready address no pod has (not managed by the controller,
+    which would otherwise correct it)."""
+    address = "10.246.1.250"
+    sl = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+          "metadata": {"name": "msg-stale", "labels": {"kubernetes.io/service-name": "msg",
+                                                       "endpointslice.kubernetes.io/managed-by": "kubegate-faults"}},
+          "addressType": "IPv4", "ports": [{"name": "msg", "port": 5672, "protocol": "TCP"}],
+          "endpoints": [{"addresses": [address], "conditions": {"ready": True}}]}
+    services_kubectl.apply(json.dumps(sl))
+    try:
+        yield address
+    finally:
+        services_kubectl.run_e("delete", "endpointslice", "msg-stale", "--ignore-not-found")
+
+
+def test_stale_endpoint_is_named(cluster: ClusterProvider, services: Deployment, services_kubectl: Kubectl,
+                                 clients: dict[str, str], stale_msg_endpoint: str) -> None:
+    node = sorted(clients)[0]
+    endpoints, port = ready_endpoints(services_kubectl, "msg")
+    assert stale_msg_endpoint in endpoints
+    user, password = services.credentials
+    out = probe_in_pod(services_kubectl, clients[node], "amqp every endpoint (fault injected)",
+                       ["amqp", "--host", "$MSG_SERVICE_HOST", "--count", "5", "--credentials-stdin", "--timeout", "3",
+                        "--every-endpoint", ",".join(f"{a}={n}" for a, n in endpoints.items()),
+                        "--endpoint-port", str(port)], stdin=f"{user}\n{password}\n", expect_ok=False)
+    assert not out.ok and stale_msg_endpoint in (out.error or ""), f"the probe must name the dead endpoint: {out}"
+    result = _walk(cluster, ProbePath(services.namespace, "msg", node), "stale endpoint")
+    assert result.cause().startswith(f"stale endpoint {stale_msg_endpoint} in EndpointSlice msg-stale"), \
+        result.table()

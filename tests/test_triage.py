@@ -1,0 +1,131 @@
+"""Each triage check on recorded real output (tests/data/triage: the local cluster's db path
+from minion-1, objects trimmed to the fields the checks read), healthy and broken."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kubegate.collect.runner import Result
+from kubegate.triage import ProbePath, triage
+
+DATA = Path(__file__).parent / "data" / "triage"
+
+
+def _load(name: str) -> Any:
+    return json.loads((DATA / name).read_text())
+
+
+class FakeRunner:
+    """kubectl gets answered from the recorded objects; node commands from recorded output."""
+
+    has_node_shell = True
+
+    def __init__(self) -> None:
+        self.objects = {"service": _load("service-db.json"), "pods": _load("pods-db.json"),
+                        "endpointslices": _load("endpointslices-db.json"), "nodes": _load("nodes.json")}
+        self.shell: dict[tuple[str, str], str] = {}
+        self.kube_proxy = {"minion-1": "active", "minion-2": "active", "minion-3": "active"}
+        self.commands: list[tuple[str, str]] = []
+
+    def kubectl(self, args: Sequence[str], timeout: float, stdin: str | None = None) -> Result:
+        kind = args[1]
+        if kind in self.objects:
+            return Result(0, json.dumps(self.objects[kind]))
+        return Result(1, "", f"Error from server (NotFound): {kind}")
+
+    def node(self, node: str, command: str, timeout: float) -> Result:
+        self.commands.append((node, command))
+        if command.startswith("systemctl is-active kube-proxy"):
+            return Result(0, self.kube_proxy[node] + "\n")
+        if "iptables-save -t nat" in command:
+            return Result(0, (DATA / "minion-1.nat.txt").read_text())
+        if "iptables-save -t filter" in command:
+            return Result(0, self.shell.get((node, "filter"), (DATA / "minion-1.filter.txt").read_text()))
+        if command.startswith("ip route get"):
+            return Result(0, self.shell.get((node, "route"), (DATA / "minion-1.route-db.txt").read_text()))
+        if "/dev/tcp/" in command:
+            return Result(0, "open\n")
+        return Result(1, "", f"unexpected command {command}")
+
+
+PATH = ProbePath("pulp", "db", "minion-1")
+
+
+def test_healthy_path_has_no_cause_and_says_so() -> None:
+    result = triage(FakeRunner(), PATH)  # type: ignore[arg-type]
+    assert result.first_failure is None, result.table()
+    assert result.cause().startswith("path looks healthy")
+    assert [f.hop for f in result.findings] == ["service", "backend pods", "endpoints", "origin node", "kube-proxy",
+                                               "NAT rules", "route", "filter rules", "filter rules", "backend direct"]
+
+
+def test_inactive_kube_proxy_is_the_cause() -> None:
+    runner = FakeRunner()
+    runner.kube_proxy["minion-1"] = "inactive"
+    assert triage(runner, PATH).cause() == "kube-proxy inactive on minion-1"  # type: ignore[arg-type]
+
+
+def test_missing_nat_rule_names_the_cluster_ip() -> None:
+    runner = FakeRunner()
+    runner.objects["service"]["spec"]["clusterIP"] = "10.247.9.9"
+    assert triage(runner, PATH).cause() == "no kube-proxy NAT rule for ClusterIP 10.247.9.9:27017 on minion-1"  # type: ignore[arg-type]
+
+
+def test_route_through_the_default_gateway_is_the_cause() -> None:
+    runner = FakeRunner()
+    runner.shell[("minion-1", "route")] = "10.246.3.2 via 172.17.0.1 dev eth0 src 172.17.0.3 uid 1000\n    cache\n"
+    assert triage(runner, PATH).cause() == \
+        "minion-1 routes 10.246.3.2 (db-2p6x6 on minion-3) not via minion-3 (10.245.1.5)"  # type: ignore[arg-type]
+
+
+def test_forward_drop_on_the_backend_node_is_the_cause() -> None:
+    runner = FakeRunner()
+    filt = (DATA / "minion-1.filter.txt").read_text().replace(
+        ":FORWARD ACCEPT [0:0]\n", ":FORWARD ACCEPT [0:0]\n-A FORWARD -p tcp -m tcp --dport 27017 -j DROP\n")
+    assert "--dport 27017 -j DROP" in filt
+    runner.shell[("minion-3", "filter")] = filt
+    result = triage(runner, PATH)  # type: ignore[arg-type]
+    assert result.cause() == "a filter rule drops tcp/27017 on minion-3"
+    assert "-A FORWARD -p tcp -m tcp --dport 27017 -j DROP" in (result.first_failure.evidence if result.first_failure
+                                                                 else "")
+
+
+def test_stale_endpoint_is_flagged_before_any_node_check() -> None:
+    runner = FakeRunner()
+    stale = copy.deepcopy(runner.objects["endpointslices"]["items"][0])
+    stale["metadata"]["name"] = "db-stale"
+    stale["endpoints"] = [{"addresses": ["10.246.1.250"], "conditions": {"ready": True}}]
+    runner.objects["endpointslices"]["items"].append(stale)
+    result = triage(runner, PATH)  # type: ignore[arg-type]
+    assert result.cause().startswith("stale endpoint 10.246.1.250 in EndpointSlice db-stale")
+
+
+def test_crash_looping_backend_is_the_cause() -> None:
+    runner = FakeRunner()
+    pod = runner.objects["pods"]["items"][0]
+    pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                                                  "message": "back-off 40s restarting"}}
+    assert triage(runner, PATH).cause() == "db-2p6x6 on minion-3: CrashLoopBackOff"  # type: ignore[arg-type]
+
+
+def test_without_node_shells_the_shell_hops_are_not_checked() -> None:
+    runner = FakeRunner()
+    runner.has_node_shell = False
+    result = triage(runner, PATH)  # type: ignore[arg-type]
+    assert runner.commands == []
+    unchecked = [f.hop for f in result.findings if f.ok is None]
+    assert unchecked == ["kube-proxy", "NAT rules", "route", "filter rules", "backend direct"]
+    assert "5 hops not checked" in result.cause()
+
+
+def _pod_name() -> str:
+    return str(_load("pods-db.json")["items"][0]["metadata"]["name"])
+
+
+def test_recorded_data_is_what_the_expectations_name() -> None:
+    assert _pod_name() == "db-2p6x6"
+    assert any(line.startswith(":FORWARD ACCEPT") for line in (DATA / "minion-1.filter.txt").read_text().splitlines())
