@@ -265,6 +265,22 @@ class VagrantProvider(ClusterProvider):
         if exists.returncode == 0 and users.returncode == 0 and not users.stdout.strip():
             subprocess.run(["docker", "network", "rm", net], capture_output=True, check=False)
 
+    def refuse_other_checkouts(self) -> None:
+        """Two checkouts' clusters cannot share 10.245.1.x: say which one holds the addresses
+        and what to run, before anything is created (docker would fail half-way through)."""
+        fmt = '{{.Label "kubegate.checkout"}} {{.Names}}'
+        proc = subprocess.run(["docker", "ps", "--filter", "label=kubegate.checkout", "--format", fmt],
+                              capture_output=True, text=True, check=False)
+        others: dict[str, list[str]] = {}
+        for owner, _, name in (line.partition(" ") for line in proc.stdout.splitlines()):
+            if owner and owner != str(self.root):
+                others.setdefault(owner, []).append(name)
+        if others:
+            owner, names = next(iter(others.items()))
+            raise KubegateError(f"the addresses {self.spec.master_ip}-{self.spec.minion_ips[-1]} are held by the "
+                                f"cluster of checkout {owner} ({len(names)} running node containers); stop it "
+                                f"first: (cd {owner} && kubegate down)")
+
     def containerd_volumes(self) -> dict[str, str]:
         """minion -> the docker volume holding its containerd store, named after this checkout."""
         tag = _short_hash(str(self.root))

@@ -9,6 +9,7 @@ from kubegate.rig.steps.prerequisites import Prerequisites
 from kubegate.rig.steps.provision import ProvisionChanged
 from kubegate.rig.steps.ready import WaitReady
 from kubegate.rig.steps.render import Render
+from kubegate.rig.steps.units import RestartStoppedUnits
 
 #: The Go build and the image builds share nothing (the db image compiles FerretDB in its own
 #: build) and image builds mostly download, so those two run side by side.
@@ -19,6 +20,7 @@ PLAN: Plan = (
     Render(),
     StartMachines(),
     ProvisionChanged(),
+    RestartStoppedUnits(),
     WaitReady(),
 )
 

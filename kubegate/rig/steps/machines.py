@@ -15,8 +15,9 @@ class StartMachines:
 
     def run(self, ctx: Context) -> str:
         ctx.started = time.time()
+        ctx.machines.remove_strays()  # first: containers of deleted checkouts hold addresses too
+        ctx.machines.refuse_other_checkouts()
         ctx.machines.snapshot_host_sysctls()
-        ctx.machines.remove_strays()
         ctx.machines.ensure_containerd_volumes()
         note, ctx.touched = ctx.machines.machines_up(ctx.refs["node"], ctx.digests)
         return note
