@@ -47,11 +47,12 @@ def test_wait_timeout_names_condition_object_and_last_state(
     k.apply(json.dumps(_pod("never-ready", "kubegate.local/does-not-exist:never", settings.run_id)))
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as caught:
-        k.wait("pod/never-ready", "condition=Ready", timeout=5)
+        k.wait("pod/never-ready", "condition=Ready", timeout=120)
     msg = str(caught.value)
-    assert time.monotonic() - started < 60, "the wait must end at its time-out, not kubectl's default"
-    for part in ("condition=Ready", "pod/never-ready", f"namespace {ns}", "timed out",
-                 "container main waiting: ErrImageNeverPull", "does-not-exist:never"):
+    # The image can never be had: the wait stops as soon as the pod says so, not at its time-out.
+    assert time.monotonic() - started < 30, f"the wait should stop early, took {time.monotonic() - started:.0f}s"
+    for part in ("condition=Ready", "pod/never-ready", f"namespace {ns}", "cannot come true",
+                 "container main ErrImageNeverPull", "does-not-exist:never"):
         assert part in msg, f"{part!r} missing from the time-out message: {msg}"
 
 

@@ -40,3 +40,33 @@ def test_a_node_still_tainted_not_ready_is_not_ready_yet() -> None:
 def test_heartbeats_before_a_restart_do_not_count() -> None:
     state = ready_state(FakeKubectl([_node("minion-1")]), {"minion-1"}, since=4102444800.0)  # type: ignore[arg-type]
     assert state.not_ready == ["minion-1"]
+
+
+def test_a_stuck_node_ends_the_wait_early_naming_it(monkeypatch: Any) -> None:
+    from kubegate.errors import KubegateError
+    from kubegate.rig.steps import ready
+
+    monkeypatch.setattr(ready, "STUCK_EVERY_S", 0.0)
+    monkeypatch.setattr(ready.time, "sleep", lambda _: None)
+    items = [_node("minion-1"), _node("minion-3", ready="Unknown")]
+    try:
+        ready.wait_ready(FakeKubectl(items), {"minion-1", "minion-3"}, timeout=60,  # type: ignore[arg-type]
+                         stuck=lambda nodes: f"kubelet inactive on {nodes[0]}")
+    except KubegateError as exc:
+        assert "and will not be: kubelet inactive on minion-3" in str(exc)
+    else:
+        raise AssertionError("the wait should have stopped early")
+
+
+def test_hopeless_pods_are_recognised() -> None:
+    from kubegate.kube.kubectl import hopeless_reason
+
+    crash = {"status": {"containerStatuses": [{"name": "msg", "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                                                                    "message": "back-off 10s"}}}]}}
+    unschedulable = {"status": {"conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
+                                                "message": "0/3 nodes are available"}]}}
+    waiting = {"waiting": {"reason": "ContainerCreating"}}
+    starting = {"status": {"containerStatuses": [{"name": "db", "state": waiting}]}}
+    assert hopeless_reason(crash) == "container msg CrashLoopBackOff (back-off 10s)"
+    assert hopeless_reason(unschedulable) == "FailedScheduling: 0/3 nodes are available"
+    assert hopeless_reason(starting) == ""

@@ -97,8 +97,22 @@ class Kubectl:
         """
         sel = ["-l", selector] if selector else []
         what = [target] if target else []
-        res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={int(timeout)}s",
-                         timeout=timeout + 30)
+        started = time.monotonic()
+        # Pods are waited for in slices: between them, a reason the condition can never come true
+        # (a crash loop, an image that cannot be had, a pod no node can take) ends the wait early.
+        pods = (target or "pod").split("/")[0] in ("pod", "pods")
+        while pods and time.monotonic() - started < timeout - SLICE_S:
+            res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={int(SLICE_S)}s",
+                             timeout=SLICE_S + 30)
+            if res.returncode == 0:
+                return
+            hopeless = self._hopeless(what, sel)
+            if hopeless:
+                ns = f" in namespace {self.namespace}" if self.namespace else ""
+                raise WaitTimeout(f"gave up after {time.monotonic() - started:.0f}s of {int(timeout)}s waiting for "
+                                  f"{condition} on {target or selector}{ns}: it cannot come true: {hopeless}")
+        left = max(1, int(timeout - (time.monotonic() - started)))
+        res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={left}s", timeout=left + 30)
         if res.returncode == 0:
             return
         err = res.stderr.strip().splitlines()
@@ -108,10 +122,26 @@ class Kubectl:
             subject = f"{target} with {selector}"
         ns = f" in namespace {self.namespace}" if self.namespace else ""
         # An early exit (no matching objects, a bad condition) is not a time-out; say which.
-        waited = (f"waited {int(timeout)}s" if res.seconds >= timeout - 1
-                  else f"kubectl wait gave up after {res.seconds:.0f}s of {int(timeout)}s")
+        spent = time.monotonic() - started
+        waited = (f"waited {int(timeout)}s" if spent >= timeout - 1
+                  else f"kubectl wait gave up after {spent:.0f}s of {int(timeout)}s")
         raise WaitTimeout(f"{waited} for {condition} on {subject}{ns}: {why}; "
                           f"last observed: {self._observed(what, sel)}")
+
+    def _hopeless(self, what: list[str], sel: list[str]) -> str:
+        """Why a pod can never become Ready, if it can't: one line naming pod, reason and message."""
+        state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
+        if state.returncode != 0:
+            return ""
+        try:
+            data = json.loads(state.stdout)
+        except ValueError:
+            return ""
+        for pod in data.get("items", [data]) if isinstance(data, dict) else []:
+            reason = hopeless_reason(pod)
+            if reason:
+                return f"pod/{pod.get('metadata', {}).get('name', '?')}: {reason}; {describe_state(pod)}"
+        return ""
 
     def _observed(self, what: list[str], sel: list[str]) -> str:
         state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
@@ -128,6 +158,27 @@ class Kubectl:
         shown = [describe_state(i) for i in items[:5]]
         more = f" (+{len(items) - 5} more)" if len(items) > 5 else ""
         return " | ".join(shown) + more
+
+
+#: waiting reasons after which a container does not start without someone changing something
+HOPELESS_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull",
+                    "InvalidImageName", "CreateContainerConfigError", "CreateContainerError")
+SLICE_S = 3.0
+
+
+def hopeless_reason(pod: dict[str, Any]) -> str:
+    """A pod that cannot become Ready as it stands: a container stuck in one of HOPELESS_WAITING,
+    or a pod the scheduler found no node for (FailedScheduling)."""
+    status = pod.get("status") or {}
+    for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in HOPELESS_WAITING:
+            return f"container {cs.get('name')} {waiting['reason']}" + (
+                f" ({waiting['message']})" if waiting.get("message") else "")
+    for c in status.get("conditions") or []:
+        if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason") == "Unschedulable":
+            return f"FailedScheduling: {c.get('message', '')}"
+    return ""
 
 
 def describe_state(obj: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 
 READY_TIMEOUT = float(os.environ.get("KUBEGATE_READY_TIMEOUT", "300"))
+STUCK_EVERY_S = 10.0
 LIFECYCLE_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
 
 
@@ -56,16 +58,26 @@ def ready_state(k: Kubectl, want: set[str], since: float | None = None) -> Ready
 
 
 def wait_ready(k: Kubectl, want: set[str], timeout: float, since: float | None = None,
-               hint: str = "") -> ReadyState:
-    deadline = time.monotonic() + timeout
+               hint: str = "", stuck: Callable[[list[str]], str] | None = None) -> ReadyState:
+    """Poll until every wanted node is Ready; `stuck(not_ready)` is asked every STUCK_EVERY_S
+    for a reason they never will be (a kubelet that is not running), which ends the wait early."""
+    started = time.monotonic()
+    deadline = started + timeout
+    asked = started
     while True:
         state = ready_state(k, want, since)
         if state.complete:
             return state
+        if stuck is not None and state.not_ready and time.monotonic() - asked >= STUCK_EVERY_S:
+            asked = time.monotonic()
+            why = stuck(state.not_ready)
+            if why:
+                raise KubegateError(f"minions not Ready after {time.monotonic() - started:.0f}s and will not be: "
+                                    f"{why}")
         if time.monotonic() > deadline:
-            stuck = [*state.not_ready, *state.not_registered]
+            missing = [*state.not_ready, *state.not_registered]
             raise KubegateError(f"minions not Ready after {int(timeout)}s: {state.describe()}"
-                                + (hint.format(node=stuck[0]) if stuck and hint else ""))
+                                + (hint.format(node=missing[0]) if missing and hint else ""))
         time.sleep(2)
 
 
@@ -92,6 +104,24 @@ def publish_pod_cidrs(k: Kubectl, ctx: Context) -> None:
                   json.dumps({"spec": {"podCIDR": m.pod_cidr, "podCIDRs": [m.pod_cidr]}}))
 
 
+def kubelet_down(ctx: Context, nodes: list[str]) -> str:
+    """The first of `nodes` whose kubelet is not running, with the journal's last word on it."""
+    for node in nodes:
+        try:
+            state = ctx.machines.node_shell(node, "systemctl is-active kubelet || true", timeout=15).strip()
+        except KubegateError:
+            continue  # no shell now: let the wait run its course
+        if state not in ("active", "activating"):
+            try:
+                last = ctx.machines.node_shell(node, "sudo journalctl -u kubelet -n 1 --no-pager -o cat || true",
+                                               timeout=15).strip()
+            except KubegateError:
+                last = ""
+            return (f"kubelet {state} on {node}" + (f" ({last[-200:]})" if last else "")
+                    + f"; inspect with: vagrant ssh {node} -c 'sudo journalctl -u kubelet -n 50'")
+    return ""
+
+
 class WaitReady:
     name = "nodes Ready"
 
@@ -101,6 +131,7 @@ class WaitReady:
         # After machines were (re)started, a Ready status written by their previous kubelet
         # proves nothing: wait for a heartbeat from after the start.
         state = wait_ready(k, want, READY_TIMEOUT, since=ctx.started if ctx.touched else None,
-                           hint="; inspect with: vagrant ssh {node} -c 'sudo journalctl -u kubelet -n 50'")
+                           hint="; inspect with: vagrant ssh {node} -c 'sudo journalctl -u kubelet -n 50'",
+                           stuck=lambda nodes: kubelet_down(ctx, nodes))
         publish_pod_cidrs(k, ctx)
         return f"{len(state.ready)} Ready: {', '.join(state.ready)}"
