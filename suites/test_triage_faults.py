@@ -9,6 +9,7 @@ that hosts db.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -122,3 +123,20 @@ def test_stale_endpoint_is_named(cluster: ClusterProvider, services: Deployment,
     result = _walk(cluster, ProbePath(services.namespace, "msg", node), "stale endpoint")
     assert result.cause().startswith(f"stale endpoint {stale_msg_endpoint} in EndpointSlice msg-stale"), \
         result.table()
+
+
+def test_rotated_broker_password_is_named(cluster: ClusterProvider, services: Deployment,
+                                          services_kubectl: Kubectl) -> None:
+    """The Secret changed after the broker started: clients read the new password, the broker
+    knows the old one. Only asking the broker directly tells this from a network fault."""
+    old = services_kubectl.get_json("secret", "msg-credentials")["data"]["password"]
+    rotated = base64.b64encode(b"rotated-by-kubegate-faults").decode()
+    services_kubectl.run("patch", "secret", "msg-credentials", "-p", json.dumps({"data": {"password": rotated}}))
+    try:
+        result = _walk(cluster, ProbePath(services.namespace, "msg", None, services.public_ip), "rotated password")
+        assert result.cause().startswith("the broker msg-") and "refuses the credentials in Secret msg-credentials" \
+            in result.cause(), result.table()
+    finally:
+        services_kubectl.run("patch", "secret", "msg-credentials", "-p", json.dumps({"data": {"password": old}}))
+    assert triage(ProviderRunner(cluster), ProbePath(services.namespace, "msg", None, services.public_ip)
+                  ).first_failure is None, "the restored Secret must be accepted again"

@@ -129,3 +129,35 @@ def _pod_name() -> str:
 def test_recorded_data_is_what_the_expectations_name() -> None:
     assert _pod_name() == "db-2p6x6"
     assert any(line.startswith(":FORWARD ACCEPT") for line in (DATA / "minion-1.filter.txt").read_text().splitlines())
+
+
+def test_a_refused_login_names_the_rotated_secret(monkeypatch: Any) -> None:
+    """The credentials hop on a refusal (the port-forward and AMQP exchange stubbed: the
+    suites/test_triage_faults.py test does them for real)."""
+    from contextlib import contextmanager
+
+    from kubegate.services.probes.result import AUTH_FAILURE, ProbeResult
+    from kubegate.triage import broker_checks
+    from kubegate.triage.facts import Endpoint, Facts
+
+    @contextmanager
+    def forward(*_: Any, **__: Any) -> Any:
+        yield 40000
+
+    def refused(*_: Any, **__: Any) -> ProbeResult:
+        return ProbeResult("amqp", "127.0.0.1:40000", False, 3.0, details={"failure": AUTH_FAILURE},
+                           error="amqp: tried connect at 127.0.0.1:40000: auth failure (amqp:unauthorized-access)")
+
+    class Secrets(FakeRunner):
+        provider = type("P", (), {"kubectl": lambda self, ns=None: None})()
+
+        def kubectl(self, args: Sequence[str], timeout: float, stdin: str | None = None) -> Result:
+            return Result(0, json.dumps({"data": {"username": "cHVscA==", "password": "b2xk"}}))
+
+    monkeypatch.setattr(broker_checks, "port_forward", forward)
+    monkeypatch.setattr(broker_checks, "probe_amqp", refused)
+    facts = Facts(ProbePath("pulp", "msg", None, "10.245.1.3"), _load("service-db.json"), [], [], {})
+    endpoint = Endpoint("10.246.1.2", True, "msg-x", "minion-1", "s")
+    found = broker_checks.broker_accepts_secret(Secrets(), facts, endpoint)
+    assert (found.ok, found.summary) == (False, "the broker msg-x refuses the credentials in Secret msg-credentials "
+                                                "(rotated since the broker started?)")

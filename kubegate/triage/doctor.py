@@ -6,14 +6,9 @@ broken one on top, and an exit status CI can act on.
 
 from __future__ import annotations
 
-import contextlib
-import secrets
-
 from kubegate.collect.runner import ProviderRunner
-from kubegate.errors import KubegateError
 from kubegate.kube.topology import read_nodes, schedulable_ready
 from kubegate.providers.base import ClusterProvider
-from kubegate.services.clients import create_clients, delete_clients
 from kubegate.services.deploy import SERVICES
 from kubegate.triage.path import ProbePath
 from kubegate.triage.walk import triage
@@ -21,20 +16,6 @@ from kubegate.triage.walk import triage
 
 def doctor(provider: ClusterProvider, namespace: str) -> tuple[str, bool]:
     nodes = [n.name for n in schedulable_ready(read_nodes(provider.kubectl()))]
-    k = provider.kubectl(namespace)
-    # The broker's credentials are tried from a client pod; a short-lived one if none runs.
-    prefix = f"doctor-{secrets.token_hex(2)}"
-    pods = {node: f"{prefix}-{node}" for node in nodes[:1]}
-    # No client image or no pod: the credentials hop then reports "not checked", and why.
-    with contextlib.suppress(KubegateError):
-        create_clients(k, provider.images()["client"], list(pods), "doctor", prefix)
-    try:
-        return _walk_all(provider, namespace, nodes)
-    finally:
-        delete_clients(k, pods)
-
-
-def _walk_all(provider: ClusterProvider, namespace: str, nodes: list[str]) -> tuple[str, bool]:
     runner = ProviderRunner(provider)
     try:
         public_ip: str | None = provider.public_ip
