@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--run", action="append", metavar="RUN_ID", help="only this run's objects (repeatable)")
     sw.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     sw.add_argument("--timeout", type=float, default=120, help="seconds to wait for namespaces to go (default 120)")
+    rb = sub.add_parser("rbac", help="apply manifests/rbac.yaml (least privilege for the suites) and write a "
+                        "token kubeconfig for its ServiceAccount")
+    rb.add_argument("--out", type=Path, required=True, help="where to write the ServiceAccount kubeconfig (0600)")
+    rb.add_argument("--duration", default="2h", help="token lifetime (default 2h)")
     doc = sub.add_parser("doctor", help="walk db's and msg's paths hop by hop from every node and the host; "
                          "exit 1 naming the first broken hop")
     doc.add_argument("--namespace", default=None, help="namespace of the services (default: pulp)")
@@ -81,6 +85,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             print(deploy(provider, namespace=args.namespace).describe())
         else:
             undeploy(provider, namespace=args.namespace)
+    elif args.command == "rbac":
+        from kubegate.kube.serviceaccount import token_kubeconfig
+        path = token_kubeconfig(provider.kubectl(), args.out, args.duration)
+        print(f"ServiceAccount kubegate-system/kubegate bound to ClusterRole kubegate-suites; kubeconfig: {path}")
     elif args.command == "doctor":
         from kubegate.services.deploy import DEFAULT_NAMESPACE
         from kubegate.triage.doctor import doctor

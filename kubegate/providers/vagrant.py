@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class VagrantProvider(ClusterProvider):
         self.spec = spec or ClusterSpec()
         self.state = cluster_dir(root)
         self.logs = self.state / "logs"
+        self._ssh_lock = threading.Lock()  # node shells run from threads; the config is written once
 
     # -- what suites use -------------------------------------------------------------
     @property
@@ -65,7 +67,8 @@ class VagrantProvider(ClusterProvider):
         `vagrant ssh` pays Ruby's start-up (~2 s) per call; plain ssh with the same
         config costs milliseconds, which matters for per-minion checks.
         """
-        cfg = self._ssh_config()
+        with self._ssh_lock:
+            cfg = self._ssh_config()
         proc = subprocess.run(["ssh", "-F", str(cfg), node, command], capture_output=True, text=True,
                               timeout=timeout, check=False)
         if proc.returncode != 0:

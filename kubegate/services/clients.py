@@ -20,6 +20,7 @@ from kubegate.kube import objects
 from kubegate.kube.kubectl import Kubectl
 
 CLIENT_LABEL = "kubegate.io/client"
+CLIENT_SET_LABEL = "kubegate.io/client-set"  # the prefix: one wait for a set of client pods
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,10 @@ def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix
     """One client pod per node; returns node -> pod name once all are Running."""
     pods = {node: f"{prefix}-{node}" for node in nodes}
     items = [client_pod(name, node, image, run_id) for node, name in pods.items()]
+    for item in items:
+        item["metadata"]["labels"][CLIENT_SET_LABEL] = prefix
     k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-    for name in pods.values():
-        k.wait(f"pod/{name}", "condition=Ready", timeout=120)
+    k.wait("", "condition=Ready", timeout=120, selector=f"{CLIENT_LABEL}=true,{CLIENT_SET_LABEL}={prefix}")
     return pods
 
 

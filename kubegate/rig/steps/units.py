@@ -4,6 +4,7 @@ again: `kubegate up` repairs a partial cluster, and a unit is part of the cluste
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from kubegate.errors import KubegateError
 from kubegate.rig.bringup import Context
@@ -12,22 +13,26 @@ from kubegate.rig.bringup import Context
 class RestartStoppedUnits:
     name = "node units"
 
+    @staticmethod
+    def _restart(ctx: Context, node: str) -> list[str]:
+        """One ssh per node: start the units that are not active, report which."""
+        units_file = ctx.state / "nodes" / node / "units"
+        units = units_file.read_text().split() if units_file.is_file() else []
+        if not units:
+            return []
+        script = (f"for u in {' '.join(units)}; do systemctl is-active --quiet $u || "
+                  "{ sudo systemctl start $u && echo $u; }; done; true")
+        try:
+            out = ctx.machines.node_shell(node, script, timeout=60)
+        except KubegateError as exc:
+            raise KubegateError(f"could not restart stopped units on {node}: {exc}") from None
+        return [f"{u} on {node}" for u in out.split()]
+
     def run(self, ctx: Context) -> str:
-        restarted: list[str] = []
         started = time.time()
-        for node in ctx.spec.nodes:
-            units_file = ctx.state / "nodes" / node.name / "units"
-            units = units_file.read_text().split() if units_file.is_file() else []
-            if not units:
-                continue
-            # One ssh per node: list the units that are not active, start them, report which.
-            script = (f"for u in {' '.join(units)}; do systemctl is-active --quiet $u || "
-                      "{ sudo systemctl start $u && echo $u; }; done")
-            try:
-                out = ctx.machines.node_shell(node.name, script, timeout=60)
-            except KubegateError as exc:
-                raise KubegateError(f"could not restart stopped units on {node.name}: {exc}") from None
-            restarted += [f"{u} on {node.name}" for u in out.split()]
+        with ThreadPoolExecutor(max_workers=len(ctx.spec.nodes)) as pool:
+            per_node = list(pool.map(lambda n: self._restart(ctx, n), [n.name for n in ctx.spec.nodes]))
+        restarted = [r for rs in per_node for r in rs]
         if not restarted:
             return "all active"
         if not ctx.touched:  # a Ready written by the stopped kubelet proves nothing: wait for a new one
