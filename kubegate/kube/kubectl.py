@@ -43,6 +43,11 @@ class WaitTimeout(KubegateError):
     """A wait that ran out, naming the condition, the object and its last observed state."""
 
 
+#: `Error from server (Forbidden)` lines seen by this process, newest last: a test that fails
+#: after one is most likely missing a permission, which its own assertion rarely says.
+FORBIDDEN: list[str] = []
+
+
 class Kubectl:
     def __init__(self, kubeconfig: Path, *, context: str | None = None, namespace: str | None = None,
                  binary: str = "kubectl") -> None:
@@ -74,6 +79,8 @@ class Kubectl:
                 return v.decode() if isinstance(v, bytes) else (v or "")
             return KubectlResult(tuple(args), -1, _s(exc.stdout), _s(exc.stderr) + f"\n(timed out after {timeout}s)",
                                  time.monotonic() - start)
+        if proc.returncode != 0 and "(Forbidden)" in proc.stderr:
+            FORBIDDEN.append(next(ln for ln in proc.stderr.splitlines() if "(Forbidden)" in ln).strip())
         return KubectlResult(tuple(args), proc.returncode, proc.stdout, proc.stderr, time.monotonic() - start)
 
     def run(self, *args: str, stdin: str | None = None, timeout: float = 120) -> KubectlResult:
@@ -106,15 +113,18 @@ class Kubectl:
                              timeout=SLICE_S + 30)
             if res.returncode == 0:
                 return
+            if not any(t in res.stderr for t in RETRYABLE):
+                break  # a usage or permission error: no later slice will differ; report it below
             hopeless = self._hopeless(what, sel)
             if hopeless:
                 ns = f" in namespace {self.namespace}" if self.namespace else ""
                 raise WaitTimeout(f"gave up after {time.monotonic() - started:.0f}s of {int(timeout)}s waiting for "
                                   f"{condition} on {target or selector}{ns}: it cannot come true: {hopeless}")
-        left = max(1, int(timeout - (time.monotonic() - started)))
-        res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={left}s", timeout=left + 30)
-        if res.returncode == 0:
-            return
+        else:
+            left = max(1, int(timeout - (time.monotonic() - started)))
+            res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={left}s", timeout=left + 30)
+            if res.returncode == 0:
+                return
         err = res.stderr.strip().splitlines()
         why = err[-1].removeprefix("error: ") if err else f"kubectl wait exited {res.returncode}"
         subject = target or f"objects with {selector}"
@@ -164,6 +174,8 @@ class Kubectl:
 HOPELESS_WAITING = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull",
                     "InvalidImageName", "CreateContainerConfigError", "CreateContainerError")
 SLICE_S = 3.0
+#: what `kubectl wait` says when waiting longer may help: still not true, or not created yet
+RETRYABLE = ("timed out waiting", "no matching resources found", "NotFound", "not found")
 
 
 def hopeless_reason(pod: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from kubegate.errors import KubegateError
+from kubegate.kube.kubectl import FORBIDDEN
 from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
 from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
@@ -133,13 +134,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             + " and ".join(image_env(m) for m in missing) + " to images your nodes can pull or already have")
 
 
-@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_logstart(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    FORBIDDEN.clear()  # a refusal counts for the test it happened in
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)  # outermost: before diagnostics run kubectl themselves
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    """A missing image reference is a configuration error: one line naming the variable, no traceback."""
+    """A missing image reference is a configuration error: one line naming the variable, no traceback.
+    A failure after kubectl was refused a permission says so first: that is the cause to fix."""
+    refused = list(FORBIDDEN)  # the test's own refusals, not those of the diagnostics collected next
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(MissingImage) and report.failed:
         report.longrepr = f"kubegate: {call.excinfo.value}"
+    elif report.failed and refused:
+        line = f"forbidden: {refused[0]}"
+        crash = getattr(report.longrepr, "reprcrash", None)
+        if crash is not None:
+            crash.message = f"{line}\n{crash.message}"
+        elif isinstance(report.longrepr, str):
+            report.longrepr = f"{line}\n{report.longrepr}"
 
 
 @pytest.hookimpl(trylast=True)  # after pytest tore the fixtures down: their finalizers go first

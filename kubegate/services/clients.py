@@ -55,7 +55,7 @@ def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix
     for item in items:
         item["metadata"]["labels"][CLIENT_SET_LABEL] = prefix
     k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
-    k.wait("", "condition=Ready", timeout=120, selector=f"{CLIENT_LABEL}=true,{CLIENT_SET_LABEL}={prefix}")
+    k.wait("pod", "condition=Ready", timeout=120, selector=f"{CLIENT_LABEL}=true,{CLIENT_SET_LABEL}={prefix}")
     return pods
 
 
