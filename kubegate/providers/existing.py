@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 from kubegate.errors import KubegateError
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 
@@ -46,6 +48,14 @@ class ImageRefs(dict[str, str]):
         raise MissingImage(key)
 
 
+def contexts_of(kubeconfig: Path) -> list[str]:
+    try:
+        data = yaml.safe_load(kubeconfig.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise KubegateError(f"kubeconfig {kubeconfig} cannot be read as YAML: {exc}") from None
+    return [str(c.get("name")) for c in data.get("contexts") or [] if isinstance(c, dict)]
+
+
 class ExistingProvider(ClusterProvider):
     name = "existing"
 
@@ -54,6 +64,11 @@ class ExistingProvider(ClusterProvider):
             raise KubegateError(f"kubeconfig {kubeconfig} does not exist; pass --kubeconfig PATH to a readable file")
         self._kubeconfig = kubeconfig.resolve()
         self._context = context
+        if context:
+            known = contexts_of(self._kubeconfig)
+            if context not in known:
+                raise KubegateError(f"--context {context} is not in {self._kubeconfig} "
+                                    f"(its contexts: {', '.join(known) or 'none'})")
         self._public_ip = public_ip
 
     @property

@@ -40,6 +40,9 @@ class Settings:
             raise KubegateError("--cluster=existing needs --kubeconfig PATH")
         if kubeconfig and not Path(kubeconfig).is_file():
             raise KubegateError(f"--kubeconfig {kubeconfig}: no such file")
+        if cluster == "existing":  # a wrong --context or a kubeconfig that is no YAML: one line, before collection
+            make_provider(cluster, repo_root(Path(str(config.rootpath))), kubeconfig=Path(kubeconfig),
+                          context=config.getoption("--context"))
         run_id = os.environ.get("KUBEGATE_RUN_ID") or _run_id(config)
         return cls(
             root=repo_root(Path(str(config.rootpath))),
