@@ -22,6 +22,7 @@ from kubegate.runs import cleanup
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
 nodes_key = pytest.StashKey[list[str]]()
+_nodes_problem_key = pytest.StashKey[str]()
 _sigterm_key = pytest.StashKey[Any]()
 # Modes that configure pytest but run no tests: no run lock, no signal handler.
 _NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
@@ -78,13 +79,14 @@ def collected_nodes(config: pytest.Config) -> list[str]:
     if nodes_key not in config.stash:
         try:
             nodes = config.stash[settings_key].provider().collection_nodes()
+            problem = "" if nodes else ("kubegate: the cluster has no schedulable Ready node, so no per-node test can "
+                                        "run; see `kubectl get nodes` (Ready, not cordoned, no NoSchedule taint)")
         except KubegateError as exc:
-            raise pytest.Collector.CollectError(f"kubegate: per-node tests: {exc}") from None
-        if not nodes:
-            raise pytest.Collector.CollectError(
-                "kubegate: the cluster has no schedulable Ready node, so no per-node test can run; "
-                "see `kubectl get nodes` (Ready, not cordoned, no NoSchedule/NoExecute taint)")
+            nodes, problem = [], f"kubegate: per-node tests: {exc}"
         config.stash[nodes_key] = nodes
+        config.stash[_nodes_problem_key] = problem  # asked once: an unreachable API costs one time-out
+    if config.stash[_nodes_problem_key]:
+        raise pytest.Collector.CollectError(config.stash[_nodes_problem_key])
     return config.stash[nodes_key]
 
 
