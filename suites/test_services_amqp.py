@@ -8,10 +8,10 @@ Credentials come from the Secret and reach the probe on stdin, never on a comman
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 import pytest
 
+from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
 from kubegate.services.clients import probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment, ready_endpoints
@@ -29,15 +29,15 @@ def _creds(services: Deployment) -> str:
 @pytest.mark.triage("msg")
 @pytest.mark.smoke
 def test_send_receive_via_portal_ip(node: str, services: Deployment, services_kubectl: Kubectl,
-                                   client_on: Callable[[str], str]) -> None:
+                                   node_probe: NodeProbe) -> None:
     """Through the portal IP, and every endpoint behind it (directly, and hit through the portal
     IP): one connection through a Service with one dead endpoint among several passes by luck."""
     endpoints, target_port = ready_endpoints(services_kubectl, "msg")
     assert endpoints, "the msg Service has no ready endpoint"
     every = ",".join(f"{addr}={name}" for addr, name in sorted(endpoints.items()))
-    out = probe_in_pod(services_kubectl, client_on(node), "amqp send/receive via portal IP",
-                       ["amqp", *PORTAL, "--count", COUNT, "--credentials-stdin", "--every-endpoint", every,
-                        "--endpoint-port", str(target_port)], stdin=_creds(services))
+    out = node_probe(node, "amqp send/receive via portal IP",
+                     ["amqp", *PORTAL, "--count", COUNT, "--credentials-stdin", "--every-endpoint", every,
+                      "--endpoint-port", str(target_port)], stdin=_creds(services))
     assert out.ok, out.explain()
     assert sorted(out.details.get("endpoints", {})) == sorted(endpoints.values())
     assert out.details.get("count") == int(COUNT)

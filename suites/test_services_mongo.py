@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import pytest
 
+from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
@@ -46,11 +47,11 @@ def _write_marker(write: Callable[[list[str]], ProbeOutcome], database: str) -> 
 
 @pytest.mark.triage("db")
 @pytest.mark.smoke
-def test_show_dbs_via_portal_ip(node: str, services_kubectl: Kubectl, client_on: Callable[[str], str],
-                                services: Deployment, settings: Settings) -> None:
-    database = _marker(settings, f"portal_{node}")
-    out = probe_in_pod(services_kubectl, client_on(node), "mongosh show dbs via portal IP",
-                       ["mongosh", *PORTAL, "--write-marker", database])
+def test_show_dbs_via_portal_ip(node: str, node_probe: NodeProbe, services: Deployment, settings: Settings) -> None:
+    """Each node's probe writes into the run's marker database, then lists: its own write must
+    show (a node whose write failed fails before listing)."""
+    database = _marker(settings, "portal")
+    out = node_probe(node, "mongosh show dbs via portal IP", ["mongosh", *PORTAL, "--write-marker", database])
     assert out.ok, out.explain()
     assert out.details.get("marker") == database, "the probe must have written the marker first"
     assert out.target == f"{services.cluster_ips['db']}:{services.ports['db']}", \
@@ -60,9 +61,8 @@ def test_show_dbs_via_portal_ip(node: str, services_kubectl: Kubectl, client_on:
 
 
 @pytest.mark.triage("db")
-def test_pymongo_via_portal_ip(node: str, services_kubectl: Kubectl, client_on: Callable[[str], str],
-                               services: Deployment) -> None:
-    out = probe_in_pod(services_kubectl, client_on(node), "pymongo via portal IP", ["mongo", *PORTAL])
+def test_pymongo_via_portal_ip(node: str, node_probe: NodeProbe, services: Deployment) -> None:
+    out = node_probe(node, "pymongo via portal IP", ["mongo", *PORTAL])
     assert out.ok, out.explain()
     assert out.target == f"{services.cluster_ips['db']}:{services.ports['db']}"
 

@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,14 +49,24 @@ def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str
                        labels={CLIENT_LABEL: "true"}, tolerate_cordon=node is not None)
 
 
-def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
-    """One client pod per node; returns node -> pod name once all are Running."""
+def start_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
+    """Create one client pod per node without waiting for them: node -> pod name."""
     pods = {node: f"{prefix}-{node}" for node in nodes}
     items = [client_pod(name, node, image, run_id) for node, name in pods.items()]
     for item in items:
         item["metadata"]["labels"][CLIENT_SET_LABEL] = prefix
     k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    return pods
+
+
+def wait_clients(k: Kubectl, prefix: str) -> None:
     k.wait("pod", "condition=Ready", timeout=120, selector=f"{CLIENT_LABEL}=true,{CLIENT_SET_LABEL}={prefix}")
+
+
+def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
+    """One client pod per node; returns node -> pod name once all are Running."""
+    pods = start_clients(k, image, nodes, run_id, prefix)
+    wait_clients(k, prefix)
     return pods
 
 
@@ -95,6 +106,16 @@ def probe_in_pod(k: Kubectl, pod: str, name: str, args: list[str], *, stdin: str
     outcome = _outcome(name, f"pod {pod}", res.stdout, res.stderr, res.returncode)
     _record(outcome, started, expect_ok)
     return outcome
+
+
+def probe_each(k: Kubectl, pods: dict[str, str], name: str, args: list[str], *, stdin: str | None = None,
+               timeout: float = 90) -> dict[str, ProbeOutcome]:
+    """The same probe from several nodes' client pods side by side: node -> outcome. Each
+    waits on a kubectl exec and a client's start-up, not on the CPU, so three cost about one."""
+    with ThreadPoolExecutor(max_workers=max(1, len(pods))) as pool:
+        futures = {node: pool.submit(probe_in_pod, k, pod, name, args, stdin=stdin, timeout=timeout)
+                   for node, pod in pods.items()}
+        return {node: future.result() for node, future in futures.items()}
 
 
 def probe_from_host(name: str, args: list[str], *, env: dict[str, str] | None = None,
