@@ -72,6 +72,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     elif args.command == "down":
         provider.down(purge=args.purge)
         print("cluster destroyed" if provider.name == "vagrant" else "existing cluster left alone")
+        if provider.name == "vagrant":
+            from kubegate.rig.engine import stop_if_ours
+            print(stop_if_ours())
         changed = getattr(provider, "host_sysctls_changed", lambda: None)()
         if changed:
             print(f"kubegate: the host's kernel settings differ from before the cluster started: "
