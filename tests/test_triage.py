@@ -109,7 +109,8 @@ def test_crash_looping_backend_is_the_cause() -> None:
     pod = runner.objects["pods"]["items"][0]
     pod["status"]["containerStatuses"][0]["state"] = {"waiting": {"reason": "CrashLoopBackOff",
                                                                   "message": "back-off 40s restarting"}}
-    assert triage(runner, PATH).cause() == "db-2p6x6 on minion-3: CrashLoopBackOff"  # type: ignore[arg-type]
+    assert triage(runner, PATH).cause() == \
+        "db-2p6x6 on minion-3: container db CrashLoopBackOff (back-off 40s restarting)"  # type: ignore[arg-type]
 
 
 def test_without_node_shells_the_shell_hops_are_not_checked() -> None:

@@ -129,9 +129,8 @@ class VagrantProvider(ClusterProvider):
     def snapshot_host_sysctls(self) -> None:
         """The host's kernel.*/vm.* settings, taken only while no kubegate node runs anywhere on
         this host (a running node may already have written them)."""
-        running = subprocess.run(["docker", "ps", "-q", "--filter", "label=kubegate.checkout"],
-                                 capture_output=True, text=True, check=False)
-        if running.returncode == 0 and not running.stdout.strip():
+        running = _running_node_owners()
+        if running is not None and not running:
             host_sysctls.save(self.host_sysctls_path, host_sysctls.read())
 
     def host_sysctls_changed(self) -> list[str] | None:
@@ -271,13 +270,7 @@ class VagrantProvider(ClusterProvider):
     def refuse_other_checkouts(self) -> None:
         """Two checkouts' clusters cannot share 10.245.1.x: say which one holds the addresses
         and what to run, before anything is created (docker would fail half-way through)."""
-        fmt = '{{.Label "kubegate.checkout"}} {{.Names}}'
-        proc = subprocess.run(["docker", "ps", "--filter", "label=kubegate.checkout", "--format", fmt],
-                              capture_output=True, text=True, check=False)
-        others: dict[str, list[str]] = {}
-        for owner, _, name in (line.partition(" ") for line in proc.stdout.splitlines()):
-            if owner and owner != str(self.root):
-                others.setdefault(owner, []).append(name)
+        others = {owner: names for owner, names in (_running_node_owners() or {}).items() if owner != str(self.root)}
         if others:
             owner, names = next(iter(others.items()))
             raise KubegateError(f"the addresses {self.spec.master_ip}-{self.spec.minion_ips[-1]} are held by the "
@@ -325,6 +318,19 @@ class VagrantProvider(ClusterProvider):
         healthy = not problems
         summary = "healthy: 4 machines running, 3 minions Ready" if healthy else "; ".join(problems)
         return ClusterStatus(healthy, summary, machines=machines, ready_nodes=ready, problems=problems)
+
+
+def _running_node_owners() -> dict[str, list[str]] | None:
+    """checkout -> names of its running node containers, on this host; None if docker did not answer."""
+    fmt = '{{.Label "kubegate.checkout"}} {{.Names}}'
+    proc = subprocess.run(["docker", "ps", "--filter", "label=kubegate.checkout", "--format", fmt],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        return None
+    owners: dict[str, list[str]] = {}
+    for owner, _, name in (line.partition(" ") for line in proc.stdout.splitlines()):
+        owners.setdefault(owner, []).append(name)
+    return owners
 
 
 def _short_hash(text: str) -> str:

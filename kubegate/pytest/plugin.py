@@ -17,6 +17,7 @@ from kubegate.kube.kubectl import FORBIDDEN
 from kubegate.paths import cluster_dir
 from kubegate.providers import PROVIDERS
 from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
+from kubegate.pytest.headline import prepend
 from kubegate.pytest.settings import DESTROY_POLICIES, Settings, settings_key
 from kubegate.runs import cleanup
 
@@ -150,12 +151,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if call.excinfo is not None and call.excinfo.errisinstance(MissingImage) and report.failed:
         report.longrepr = f"kubegate: {call.excinfo.value}"
     elif report.failed and refused:
-        line = f"forbidden: {refused[0]}"
-        crash = getattr(report.longrepr, "reprcrash", None)
-        if crash is not None:
-            crash.message = f"{line}\n{crash.message}"
-        elif isinstance(report.longrepr, str):
-            report.longrepr = f"{line}\n{report.longrepr}"
+        prepend(report, f"forbidden: {refused[0]}")
 
 
 @pytest.hookimpl(trylast=True)  # after pytest tore the fixtures down: their finalizers go first

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from kubegate.collect.runner import ProviderRunner
+from kubegate.pytest.headline import prepend
 from kubegate.pytest.settings import settings_key
 from kubegate.triage import ProbePath, Triage, triage
 
@@ -65,8 +66,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     cause = f"cause: {result.cause()}"
     report.user_properties.append((CAUSE_PROPERTY, result.cause()))
     report.sections.append(("kubegate triage", f"{path.describe()}, {result.seconds}s\n{cause}\n{result.table()}"))
-    crash = getattr(report.longrepr, "reprcrash", None)
-    if crash is not None:
-        crash.message = f"{cause}\n{crash.message}"
-    elif isinstance(report.longrepr, str):
-        report.longrepr = f"{cause}\n{report.longrepr}"
+    prepend(report, cause)

@@ -4,6 +4,7 @@ They need no node shell, so they run on any cluster (`--cluster=existing` includ
 
 from __future__ import annotations
 
+from kubegate.kube.kubectl import describe_state, hopeless_reason
 from kubegate.kube.topology import is_ready
 from kubegate.triage.facts import Facts
 from kubegate.triage.finding import Finding
@@ -32,12 +33,11 @@ def backends_healthy(f: Facts) -> Finding:
     for pod in f.pods:
         name = pod["metadata"]["name"]
         node = pod["spec"].get("nodeName")
+        hopeless = hopeless_reason(pod)  # the same judgement the waits stop on
+        if hopeless:
+            return Finding("backend pods", False, f"{name} on {node}: {hopeless}", node, describe_state(pod))
         for cs in pod.get("status", {}).get("containerStatuses") or []:
-            waiting = (cs.get("state") or {}).get("waiting") or {}
             last = (cs.get("lastState") or {}).get("terminated") or {}
-            if waiting.get("reason") in ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "ErrImageNeverPull"):
-                return Finding("backend pods", False, f"{name} on {node}: {waiting['reason']}", node,
-                               waiting.get("message", ""))
             if last.get("reason") == "OOMKilled":
                 return Finding("backend pods", False, f"{name} on {node} was OOM-killed", node,
                                f"restartCount {cs.get('restartCount')}")

@@ -7,6 +7,7 @@ broken one on top, and an exit status CI can act on.
 from __future__ import annotations
 
 from kubegate.collect.runner import ProviderRunner
+from kubegate.errors import KubegateError
 from kubegate.kube.topology import read_nodes, schedulable_ready
 from kubegate.providers.base import ClusterProvider
 from kubegate.services.deploy import SERVICES
@@ -19,7 +20,7 @@ def doctor(provider: ClusterProvider, namespace: str) -> tuple[str, bool]:
     runner = ProviderRunner(provider)
     try:
         public_ip: str | None = provider.public_ip
-    except Exception:  # an existing cluster without --public-ip: the host paths are skipped
+    except KubegateError:  # an existing cluster without --public-ip: the host paths are skipped
         public_ip = None
     out: list[str] = []
     healthy = True
