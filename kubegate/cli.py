@@ -46,6 +46,18 @@ def _parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", help="walk db's and msg's paths hop by hop from every node and the host; "
                          "exit 1 naming the first broken hop")
     doc.add_argument("--namespace", default=None, help="namespace of the services (default: pulp)")
+    reg = sub.add_parser("registry", help="the local rig's private registry (TLS from the cluster CA, htpasswd "
+                         "login) on the host's cluster address")
+    reg.add_argument("action", choices=("up", "down", "status"))
+    img = sub.add_parser("images", help="kubegate's db, msg and client images")
+    img_sub = img.add_subparsers(dest="images_command", required=True)
+    ps = img_sub.add_parser("push", help="build (or reuse) the images and push them; prints the references")
+    ps.add_argument("registry", nargs="?", default=None, metavar="REGISTRY[/PREFIX]",
+                    help="where to push (default: the local registry, started when needed)")
+    ps.add_argument("--username", help="log in as this user, the password read from stdin; on success the "
+                    "login is saved as `docker login` saves it (DOCKER_CONFIG or ~/.docker/config.json)")
+    ps.add_argument("--ca-file", type=Path, help="CA that signed the registry's certificate, if not a public one "
+                    "(default for the local registry: the cluster CA)")
     be = sub.add_parser("bench", help="time cached bring-up, the warm gate and the full suites: min/median/max")
     be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")
     be.add_argument("--runs", type=int, default=3, help="repetitions of each (default 3)")
@@ -98,6 +110,21 @@ def run(argv: Sequence[str] | None = None) -> int:
         text, healthy = doctor(provider, args.namespace or DEFAULT_NAMESPACE)
         print(text, end="")
         return 0 if healthy else 1
+    elif args.command == "registry":
+        from kubegate.registry.local import LocalRegistry
+        from kubegate.rig.spec import ClusterSpec
+        local = LocalRegistry(repo_root(), ClusterSpec())
+        if args.action == "up":
+            print(local.up().describe())
+        elif args.action == "down":
+            print(local.down())
+        else:
+            running = local.pid() is not None
+            print(local.info().describe() if running else "local registry not running (kubegate registry up)")
+            return 0 if running else 1
+    elif args.command == "images":
+        from kubegate.registry.cli import push_images
+        return push_images(repo_root(), args.registry, args.username, args.ca_file)
     elif args.command == "bench":
         from kubegate.report.bench import KINDS, measure
         from kubegate.report.bench import line as bench_line

@@ -29,10 +29,11 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 
 
-def create(kubectl: Kubectl, name: str, run_id: str) -> str:
+def create(kubectl: Kubectl, name: str, run_id: str, extra: str = "") -> str:
+    """`extra`: objects the namespace needs before its first pod (the provider's pull Secret)."""
     manifest = (f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n"
                 + "".join(f"    {k}: \"{v}\"\n" for k, v in labels(run_id).items()))
-    kubectl.apply(manifest)
+    kubectl.apply(manifest + extra)
     return name
 
 

@@ -61,6 +61,18 @@ class ClusterProvider(ABC):
     def _images(self) -> dict[str, str]:
         return {}
 
+    @property
+    def image_registry_host(self) -> str | None:
+        """The registry host images are pulled from, when the provider was given one."""
+        return None
+
+    #: how the seed's controllers pull: the local rig imports images (Never); a user's nodes pull
+    pull_policy: str = "IfNotPresent"
+
+    def namespace_manifest(self, namespace: str) -> str:
+        """Objects every namespace kubegate creates needs besides itself (an image pull Secret)."""
+        return ""
+
     def facts(self) -> dict[str, str]:
         """Versions a report reader needs to reproduce a verdict: server, nodes, the kubectl used."""
         k = self.kubectl()

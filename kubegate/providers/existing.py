@@ -12,12 +12,19 @@ from pathlib import Path
 import yaml
 
 from kubegate.errors import KubegateError
+from kubegate.paths import repo_root
 from kubegate.providers.base import ClusterProvider, ClusterStatus
+from kubegate.registry import creds
+from kubegate.registry.refs import registry_refs, split_registry
 
 IMAGE_NAMES = ("db", "msg", "client")
 #: Public images that behave like ours; the msg broker and the client (which ships
 #: kubegate-probe) exist only as kubegate's own builds, so they have no default.
 PUBLIC_DEFAULTS = {"db": "docker.io/library/mongo:7"}
+
+
+#: the environment twin of --image-registry, inherited by xdist workers
+REGISTRY_ENV = "KUBEGATE_IMAGE_REGISTRY"
 
 
 def image_env(name: str) -> str:
@@ -33,8 +40,8 @@ class MissingImage(KubegateError, KeyError):
 
     def __init__(self, name: str) -> None:
         self.image = name
-        self.reason = (f"no {name} image reference for this cluster: set {image_env(name)} to an image "
-                       f"its nodes can run (kubegate's builds exist only in the Vagrant cluster)")
+        self.reason = (f"no {name} image reference for this cluster: pass --image-registry REGISTRY[/PREFIX] "
+                       f"(after `kubegate images push` there) or set {image_env(name)} to an image its nodes can run")
         super().__init__(self.reason)
 
     def __str__(self) -> str:
@@ -59,7 +66,8 @@ def contexts_of(kubeconfig: Path) -> list[str]:
 class ExistingProvider(ClusterProvider):
     name = "existing"
 
-    def __init__(self, kubeconfig: Path, *, context: str | None = None, public_ip: str | None = None) -> None:
+    def __init__(self, kubeconfig: Path, *, context: str | None = None, public_ip: str | None = None,
+                 image_registry: str | None = None) -> None:
         if not kubeconfig.is_file():
             raise KubegateError(f"kubeconfig {kubeconfig} does not exist; pass --kubeconfig PATH to a readable file")
         self._kubeconfig = kubeconfig.resolve()
@@ -70,6 +78,9 @@ class ExistingProvider(ClusterProvider):
                 raise KubegateError(f"--context {context} is not in {self._kubeconfig} "
                                     f"(its contexts: {', '.join(known) or 'none'})")
         self._public_ip = public_ip
+        self._image_registry = image_registry or os.environ.get(REGISTRY_ENV) or None
+        if self._image_registry:
+            split_registry(self._image_registry)  # a malformed value: one line now, not in every test
 
     @property
     def kubeconfig(self) -> Path:
@@ -86,14 +97,25 @@ class ExistingProvider(ClusterProvider):
         return self._public_ip
 
     def images(self) -> dict[str, str]:
-        """References from KUBEGATE_<NAME>_IMAGE, else a public default; a test needing an
-        image with neither errors naming the variable (see MissingImage)."""
+        """References from KUBEGATE_<NAME>_IMAGE, else derived from --image-registry (what
+        `kubegate images push` wrote there), else a public default; a test needing an image
+        with none of them errors naming the fix (see MissingImage)."""
         refs = ImageRefs()
+        pushed = registry_refs(repo_root(), self._image_registry) if self._image_registry else {}
         for name in IMAGE_NAMES:
-            ref = os.environ.get(image_env(name)) or PUBLIC_DEFAULTS.get(name)
+            ref = os.environ.get(image_env(name)) or pushed.get(name) or PUBLIC_DEFAULTS.get(name)
             if ref:
                 refs[name] = ref
         return refs
+
+    @property
+    def image_registry_host(self) -> str | None:
+        return split_registry(self._image_registry)[0] if self._image_registry else None
+
+    def namespace_manifest(self, namespace: str) -> str:
+        if not self._image_registry:
+            return ""
+        return creds.pull_manifest(split_registry(self._image_registry)[0], namespace)
 
     def up(self) -> None:
         st = self.status()

@@ -32,6 +32,7 @@ from kubegate.rig.steps.ready import ready_state
 class VagrantProvider(ClusterProvider):
     name = "vagrant"
     has_node_shell = True
+    pull_policy = "Never"  # images are imported into every minion's containerd; nothing to pull from
 
     def __init__(self, root: Path, spec: ClusterSpec | None = None) -> None:
         self.root = root
@@ -294,6 +295,11 @@ class VagrantProvider(ClusterProvider):
     def down(self, purge: bool = False) -> None:
         """Destroy the machines. Each minion's image store stays (a docker volume, like the
         build cache) unless `purge`; volumes of checkouts that no longer exist always go."""
+        from kubegate.registry.local import LocalRegistry
+        registry = LocalRegistry(self.root, self.spec)
+        registry.down()  # before the network goes: it listens on the host's address there
+        if purge:
+            registry.purge()
         v = self._vagrant("vagrant-destroy.log")
         v.destroy()
         self.remove_strays()

@@ -39,6 +39,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--destroy", choices=DESTROY_POLICIES, default="never",
                 help="destroy the Vagrant cluster after the run: never (default; reuse it next run), "
                      "passing (only when every test passed), always")
+    g.addoption("--image-registry", default=None, metavar="REGISTRY[/PREFIX]",
+                help="--cluster=existing: pull db, msg and client from here (what `kubegate images push` "
+                     "wrote); KUBEGATE_<NAME>_IMAGE still overrides one image")
     g.addoption("--namespace", default=None, help="namespace for the db/msg services (default: pulp)")
 
 
@@ -133,7 +136,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     missing = [name for name in IMAGE_NAMES if not refs.get(name)]
     if missing:
         raise pytest.UsageError(
-            f"kubegate: --cluster={settings.cluster} has no image reference for {', '.join(missing)}: set "
+            f"kubegate: --cluster={settings.cluster} has no image reference for {', '.join(missing)}: pass "
+            "--image-registry REGISTRY[/PREFIX] after `kubegate images push REGISTRY[/PREFIX]`, or set "
             + " and ".join(image_env(m) for m in missing) + " to images your nodes can pull or already have")
 
 

@@ -28,6 +28,7 @@ class Settings:
     kubeconfig: Path | None
     context: str | None
     public_ip: str | None
+    image_registry: str | None
     destroy: str
     namespace: str
     run_id: str
@@ -42,7 +43,9 @@ class Settings:
             raise KubegateError(f"--kubeconfig {kubeconfig}: no such file")
         if cluster == "existing":  # a wrong --context or a kubeconfig that is no YAML: one line, before collection
             make_provider(cluster, repo_root(Path(str(config.rootpath))), kubeconfig=Path(kubeconfig),
-                          context=config.getoption("--context"))
+                          context=config.getoption("--context"), image_registry=config.getoption("--image-registry"))
+        elif config.getoption("--image-registry"):
+            raise KubegateError("--image-registry is for --cluster=existing (the local rig imports its images)")
         run_id = os.environ.get("KUBEGATE_RUN_ID") or _run_id(config)
         return cls(
             root=repo_root(Path(str(config.rootpath))),
@@ -50,6 +53,7 @@ class Settings:
             kubeconfig=Path(kubeconfig).resolve() if kubeconfig else None,
             context=config.getoption("--context"),
             public_ip=config.getoption("--public-ip"),
+            image_registry=config.getoption("--image-registry"),
             destroy=config.getoption("--destroy"),
             namespace=config.getoption("--namespace") or os.environ.get("KUBEGATE_NAMESPACE", DEFAULT_NAMESPACE),
             run_id=run_id,
@@ -57,7 +61,7 @@ class Settings:
 
     def provider(self) -> ClusterProvider:
         return make_provider(self.cluster, self.root, kubeconfig=self.kubeconfig, context=self.context,
-                             public_ip=self.public_ip)
+                             public_ip=self.public_ip, image_registry=self.image_registry)
 
     def deployed_marker(self) -> Path:
         """Written by the services fixture; later xdist workers of this run read the deployment back."""

@@ -55,6 +55,7 @@ ADMIN = "admin"
 CONTROLLER_MANAGER = "kube-controller-manager"
 SCHEDULER = "kube-scheduler"
 KUBE_PROXY = "kube-proxy"
+REGISTRY = "registry"
 SERVICE_ACCOUNT = "sa"
 
 
@@ -139,6 +140,8 @@ def cert_profiles(spec: ClusterSpec) -> list[CertProfile]:
         # One kube-proxy identity for all minions: the default system:node-proxier binding names this user.
         CertProfile(KUBE_PROXY, "system:kube-proxy", client=True),
     ]
+    # The local registry on the host's cluster address: minions' containerd trusts the CA.
+    profiles.append(CertProfile(REGISTRY, "kubegate-registry", ips=(spec.registry_ip,), server=True))
     for node in spec.minions:
         # The Node authorizer only grants a kubelet its own node's objects when CN/O look like this.
         profiles.append(

@@ -37,6 +37,7 @@ class ClusterSpec:
     kube_version: str = KUBE_VERSION
     etcd_version: str = ETCD_VERSION
     apiserver_port: int = 6443
+    registry_port: int = 5000
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -73,6 +74,16 @@ class ClusterSpec:
     def apiserver_service_ip(self) -> str:
         """The first address of the service CIDR, which kube-apiserver claims for `kubernetes`."""
         return str(next(ipaddress.ip_network(self.service_cidr).hosts()))
+
+    @property
+    def registry_ip(self) -> str:
+        """The host's own address on the cluster network (its first address, the bridge or
+        host-only adapter under every provider): where the local registry listens."""
+        return str(next(ipaddress.ip_network(self.network).hosts()))
+
+    @property
+    def registry(self) -> str:
+        return f"{self.registry_ip}:{self.registry_port}"
 
     @property
     def apiserver_url(self) -> str:

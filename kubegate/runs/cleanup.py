@@ -18,7 +18,7 @@ import fcntl
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -64,11 +64,13 @@ class Registry:
 REGISTRY = Registry()
 
 
-def create_namespace(kubectl: Kubectl, prefix: str, run_id: str, registry: Registry = REGISTRY) -> str:
-    """A fresh namespace labelled with the run id, registered for deletion at session end."""
+def create_namespace(kubectl: Kubectl, prefix: str, run_id: str, registry: Registry = REGISTRY,
+                     extra: Callable[[str], str] | None = None) -> str:
+    """A fresh namespace labelled with the run id, registered for deletion at session end;
+    `extra(name)` gives objects it needs before its first pod (the provider's namespace_manifest)."""
     name = namespaces.unique_name(prefix)
     registry.add(kubectl, name)
-    return namespaces.create(kubectl, name, run_id)
+    return namespaces.create(kubectl, name, run_id, extra(name) if extra else "")
 
 
 def delete_namespace(kubectl: Kubectl, name: str, registry: Registry = REGISTRY) -> None:

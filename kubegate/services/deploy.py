@@ -44,11 +44,14 @@ class Deployment:
         return "\n".join(lines)
 
 
-def _ensure_namespace(k: Kubectl, namespace: str) -> None:
+def _ensure_namespace(k: Kubectl, namespace: str, extra: str = "") -> None:
     """The services' namespace is shared by runs (externalIPs cannot be duplicated), so it
-    is labelled as kubegate's and shared: sweep leaves it alone."""
+    is labelled as kubegate's and shared: sweep leaves it alone. `extra` (the provider's pull
+    Secret) goes in once the namespace exists."""
     k.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
         "name": namespace, "labels": {OWNER_LABEL: "kubegate", SHARED_LABEL: "true"}}}))
+    if extra:
+        k.apply(extra)
 
 
 def credentials(k: Kubectl) -> tuple[str, str]:
@@ -71,9 +74,9 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     k = provider.kubectl(ns)
     images = provider.images()
     values = manifests.values_from_env(namespace=ns, public_ip=provider.public_ip, db_image=images["db"],
-                                       msg_image=images["msg"])
+                                       msg_image=images["msg"], pull_policy=provider.pull_policy)
     with prog.phase("deploy: services"):
-        _ensure_namespace(provider.kubectl(), ns)
+        _ensure_namespace(provider.kubectl(), ns, provider.namespace_manifest(ns))
         creds = credentials(k)
         for name in SERVICES:
             k.apply(manifests.render_manifest(f"{name}-service", values))

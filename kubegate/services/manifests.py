@@ -30,7 +30,10 @@ PLACEHOLDERS: dict[str, str] = {
     "DB_IMAGE": "the db container image (env KUBEGATE_DB_IMAGE overrides kubegate's FerretDB build)",
     "MSG_IMAGE": "the msg container image (env KUBEGATE_MSG_IMAGE overrides kubegate's Broker-J build)",
     "PUBLIC_IP": "the msg service's externalIP (the seed's publicIPs; default minion-1 10.245.1.3)",
+    "PULL_POLICY": "imagePullPolicy of db and msg: Never on the local rig (images imported), "
+                   "IfNotPresent on an existing cluster (pulled from its registry)",
 }
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
 IMAGE_ENV = {"DB_IMAGE": "KUBEGATE_DB_IMAGE", "MSG_IMAGE": "KUBEGATE_MSG_IMAGE"}
 
@@ -91,6 +94,8 @@ def _check_value(name: str, value: str, where: str) -> None:
             ipaddress.ip_address(value)
         except ValueError:
             raise KubegateError(f"{fix}: {value!r} is not an IP address") from None
+    if name == "PULL_POLICY" and value not in PULL_POLICIES:
+        raise KubegateError(f"{fix}: {value!r} is not one of {', '.join(PULL_POLICIES)}")
     if name in IMAGE_ENV and not _IMAGE_REF.match(value):
         raise KubegateError(f"{fix}: {value!r} is not an image reference; set {IMAGE_ENV[name]} to e.g. mongo:7")
 
@@ -162,6 +167,7 @@ def values_from_env(
     public_ip: str,
     db_image: str,
     msg_image: str,
+    pull_policy: str = "Never",
     env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Placeholder values, with KUBEGATE_DB_IMAGE / KUBEGATE_MSG_IMAGE overriding the built images."""
@@ -171,4 +177,5 @@ def values_from_env(
         "PUBLIC_IP": public_ip,
         "DB_IMAGE": env.get(IMAGE_ENV["DB_IMAGE"]) or db_image,
         "MSG_IMAGE": env.get(IMAGE_ENV["MSG_IMAGE"]) or msg_image,
+        "PULL_POLICY": pull_policy,
     }

@@ -66,6 +66,39 @@ def etcd_target(version: str = ETCD_VERSION) -> GoTarget:
                     packages={"etcd": "go.etcd.io/etcd/server/v3"})
 
 
+REGISTRY_VERSION = "v3.1.2"
+CRANE_VERSION = "v0.22.1"
+
+
+def registry_target(version: str = REGISTRY_VERSION) -> GoTarget:
+    """The CNCF Distribution registry: the local rig's stand-in for a user's private registry."""
+    return GoTarget(name="registry", version=version, module="github.com/distribution/distribution/v3",
+                    packages={"registry": "github.com/distribution/distribution/v3/cmd/registry"})
+
+
+def crane_target(version: str = CRANE_VERSION) -> GoTarget:
+    """crane pushes `docker save` tars to any OCI registry with docker's credential lookup,
+    so `kubegate images push` needs neither a daemon that trusts the registry nor our own client."""
+    return GoTarget(name="crane", version=version, module="github.com/google/go-containerregistry",
+                    packages={"crane": "github.com/google/go-containerregistry/cmd/crane"})
+
+
+COREDNS_VERSION = "v1.15.0"
+CRITOOLS_VERSION = "v1.34.0"
+
+
+def coredns_target(version: str = COREDNS_VERSION) -> GoTarget:
+    """Cluster DNS as upstream deploys it (kube-dns Service), compiled with its default plugins."""
+    return GoTarget(name="coredns", version=version, module="github.com/coredns/coredns",
+                    packages={"coredns": "github.com/coredns/coredns"})
+
+
+def critools_target(version: str = CRITOOLS_VERSION) -> GoTarget:
+    """crictl, which every kubeadm or kind node carries for looking at the CRI directly."""
+    return GoTarget(name="cri-tools", version=version, module="sigs.k8s.io/cri-tools",
+                    packages={"crictl": "sigs.k8s.io/cri-tools/cmd/crictl"})
+
+
 def _go() -> str:
     go = shutil.which("go")
     if not go:

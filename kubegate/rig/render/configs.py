@@ -88,7 +88,19 @@ def containerd_config(sandbox_image: str) -> str:
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "/etc/cni/net.d"
+  # Per-registry trust (hosts.toml), as for any private registry: the local one's CA.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "/etc/containerd/certs.d"
 '''
+
+
+def registry_hosts_toml(spec: ClusterSpec) -> str:
+    """containerd pulls from the local registry over TLS verified against the cluster CA
+    (containerd's unit also adds that CA to its roots, for the fallback server entry)."""
+    return (f'server = "https://{spec.registry}"\n\n'
+            f'[host."https://{spec.registry}"]\n'
+            '  capabilities = ["pull", "resolve"]\n'
+            '  ca = "/etc/kubernetes/pki/ca.crt"\n')
 
 
 def cni_conflist(spec: ClusterSpec, node: Node) -> str:
