@@ -84,3 +84,23 @@ def test_write_node_is_idempotent_and_atomic(rendered, tmp_path: Path) -> None: 
     assert key.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "minion-2" / "units").read_text().split() == list(nf.units)
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_coredns_image_names_the_version_it_builds() -> None:
+    """The image tag hashes its folder, so the folder must change when the CoreDNS version does."""
+    from kubegate.paths import repo_root
+    from kubegate.rig.build import gobuild
+    dockerfile = (repo_root() / "cluster" / "images" / "coredns" / "Dockerfile").read_text()
+    assert f"org.opencontainers.image.version={gobuild.COREDNS_VERSION}" in dockerfile
+
+
+def test_kubelets_name_kube_dns_and_crictl_talks_to_containerd() -> None:
+    import yaml
+
+    from kubegate.rig.render import configs
+    from kubegate.rig.spec import ClusterSpec
+    spec = ClusterSpec()
+    cfg = yaml.safe_load(configs.kubelet_config(spec, spec.minions[0]))
+    assert cfg["clusterDNS"] == ["10.247.0.10"] == [spec.dns_ip]
+    assert cfg["clusterDomain"] == "cluster.local"
+    assert "unix:///run/containerd/containerd.sock" in configs.crictl_yaml()

@@ -84,7 +84,7 @@ STEP=binaries
 if [[ $ROLE == master ]]; then
   BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 else
-  BINARIES=(kubelet kube-proxy)
+  BINARIES=(kubelet kube-proxy crictl)
 fi
 
 # Read a version from the environment or a one-line file next to the rendered rootfs
@@ -103,7 +103,18 @@ FETCHED=
 fetch_release_binary() { # BIN
   local bin=$1 arch ver cache url
   arch=$(dpkg --print-architecture)
-  if [[ $bin == etcd ]]; then
+  if [[ $bin == crictl ]]; then
+    ver=v1.34.0  # gobuild.CRITOOLS_VERSION
+    cache=/var/cache/kubegate/cri-tools-$ver
+    if [[ ! -x $cache/crictl ]]; then
+      url=https://github.com/kubernetes-sigs/cri-tools/releases/download/$ver/crictl-$ver-linux-$arch.tar.gz
+      install -d "$cache"
+      quiet curl -fsSL --retry 3 -o "$cache/crictl.tar.gz" "$url" || die "download of $url failed; check the node's internet access or provide $DIST/bin"
+      quiet tar -C "$cache" -xzf "$cache/crictl.tar.gz" crictl
+      rm -f "$cache/crictl.tar.gz"
+    fi
+    FETCHED=$cache/crictl
+  elif [[ $bin == etcd ]]; then
     version_of "${KUBEGATE_ETCD_VERSION:-}" "$NODE_DIR/etcd-version" KUBEGATE_ETCD_VERSION; ver=$VER
     cache=/var/cache/kubegate/etcd-$ver
     if [[ ! -x $cache/etcd ]]; then

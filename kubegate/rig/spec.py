@@ -76,6 +76,11 @@ class ClusterSpec:
         return str(next(ipaddress.ip_network(self.service_cidr).hosts()))
 
     @property
+    def dns_ip(self) -> str:
+        """kube-dns' ClusterIP: the service CIDR's tenth address, as kubeadm and kind choose it."""
+        return str(ipaddress.ip_network(self.service_cidr).network_address + 10)
+
+    @property
     def registry_ip(self) -> str:
         """The host's own address on the cluster network (its first address, the bridge or
         host-only adapter under every provider): where the local registry listens."""

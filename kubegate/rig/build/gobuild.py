@@ -190,3 +190,28 @@ def _upstream_gomod(go: str, target: GoTarget, work: Path, log: Path) -> str:
         raise KubegateError(f"cannot fetch {target.module}@{target.version} from the Go module proxy: "
                             f"{proc.stderr.strip().splitlines()[-1:] or proc.stdout[-200:]}")
     return Path(json.loads(proc.stdout)["GoMod"]).read_text()
+
+
+TARGETS: dict[str, Callable[[], GoTarget]] = {
+    "coredns": coredns_target, "cri-tools": critools_target, "registry": registry_target, "crane": crane_target,
+}
+
+
+def main(argv: list[str]) -> int:
+    """`python3 -m kubegate.rig.build.gobuild NAME`: build (or reuse) NAME and print its folder,
+    for image build scripts that package a binary (cluster/images/coredns/build.sh)."""
+    import sys
+    if len(argv) != 1 or argv[0] not in TARGETS:
+        print(f"usage: python3 -m kubegate.rig.build.gobuild {{{','.join(TARGETS)}}}", file=sys.stderr)
+        return 2
+    try:
+        print(build(TARGETS[argv[0]]()))
+    except KubegateError as exc:
+        print(f"kubegate: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    sys.exit(main(sys.argv[1:]))

@@ -35,6 +35,7 @@ IMAGES = (
     Image("db", on_minions=True),
     Image("msg", on_minions=True),
     Image("client", on_minions=True),
+    Image("coredns", on_minions=True, depends_on_base=False),
 )
 
 

@@ -89,6 +89,7 @@ def minion_files(spec: ClusterSpec, pki: Pki, node: Node, sandbox_image: str) ->
     files["etc/containerd/config.toml"] = (configs.containerd_config(sandbox_image).encode(), PUBLIC)
     files[f"etc/containerd/certs.d/{spec.registry}/hosts.toml"] = (configs.registry_hosts_toml(spec).encode(), PUBLIC)
     files[f"{units.EXTRA_ROOTS.lstrip('/')}/kubegate-ca.crt"] = (pki.ca.cert_pem, PUBLIC)
+    files["etc/crictl.yaml"] = (configs.crictl_yaml().encode(), PUBLIC)
     files["etc/cni/net.d/10-kubegate.conflist"] = (configs.cni_conflist(spec, node).encode(), PUBLIC)
     files["usr/local/sbin/kubegate-node-prep"] = (nodeprep.render_node_prep(spec, node).encode(), EXEC)
     unit_text = {

@@ -32,6 +32,7 @@ def kubelet_config(spec: ClusterSpec, node: Node) -> str:
         "tlsCertFile": f"{PKI}/kubelet.crt",
         "tlsPrivateKeyFile": f"{PKI}/kubelet.key",
         "clusterDomain": "cluster.local",
+        "clusterDNS": [spec.dns_ip],
         "resolvConf": "/etc/resolv.conf",
         "podCIDR": node.pod_cidr,
         "failSwapOn": False,
@@ -92,6 +93,13 @@ def containerd_config(sandbox_image: str) -> str:
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "/etc/containerd/certs.d"
 '''
+
+
+def crictl_yaml() -> str:
+    """crictl talks to containerd, as on a kubeadm or kind node."""
+    return ("runtime-endpoint: unix:///run/containerd/containerd.sock\n"
+            "image-endpoint: unix:///run/containerd/containerd.sock\n"
+            "timeout: 10\n")
 
 
 def registry_hosts_toml(spec: ClusterSpec) -> str:

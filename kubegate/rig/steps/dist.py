@@ -9,7 +9,8 @@ from kubegate.paths import dist_dir
 from kubegate.rig.bringup import Context
 from kubegate.rig.build import gobuild, images
 
-DIST_BINARIES = ("etcd", *gobuild.KUBE_BINARIES)
+#: binary -> the build (ctx.bins key) it comes from
+DIST_BINARIES = {"etcd": "etcd", **dict.fromkeys(gobuild.KUBE_BINARIES, "kubernetes"), "crictl": "cri-tools"}
 
 
 class AssembleDist:
@@ -19,8 +20,8 @@ class AssembleDist:
         images.export_for_minions(ctx.refs)
         out = dist_dir() / "bin"
         out.mkdir(parents=True, exist_ok=True)
-        for binary in DIST_BINARIES:
-            src = (ctx.bins["etcd"] if binary == "etcd" else ctx.bins["kubernetes"]) / binary
+        for binary, build in DIST_BINARIES.items():
+            src = ctx.bins[build] / binary
             dst = out / binary
             if dst.is_file() and dst.stat().st_ino == src.stat().st_ino:
                 continue

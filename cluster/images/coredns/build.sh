@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Build kubegate's `coredns` image: CoreDNS v1.15.0 compiled from its Go module (cached like
+# the server binaries), FROM scratch as upstream's image. Usage: build.sh TAG.
+set -euo pipefail
+tag=${1:?usage: build.sh TAG}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+bindir=$(cd "$here/../../.." && python3 -m kubegate.rig.build.gobuild coredns)
+ctx=$(mktemp -d /var/tmp/kubegate-coredns-ctx.XXXXXX)
+trap 'rm -rf "$ctx"' EXIT
+cp "$here/Dockerfile" "$ctx/"
+cp "$bindir/coredns" "$ctx/coredns"
+docker build -q -t "$tag" "$ctx" >/dev/null
+echo "$tag"
