@@ -1,0 +1,1 @@
+"""Upstream's own conformance specs (`e2e.test`) as a second judge beside kubegate's suites."""
