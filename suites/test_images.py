@@ -19,19 +19,25 @@ from kubegate.services.deploy import Deployment
 pytestmark = [pytest.mark.nightly, pytest.mark.smoke]
 
 
-def _statuses(cluster: ClusterProvider, namespace: str, name: str) -> list[dict[str, Any]]:
+def _running(cluster: ClusterProvider, namespace: str, name: str) -> list[dict[str, Any]]:
     pods = cluster.kubectl(namespace).get_json("pods", "-l", f"name={name}")["items"]
-    running = [p for p in pods if p.get("status", {}).get("phase") == "Running"]
+    running = [p for p in pods if p.get("status", {}).get("phase") == "Running"
+               and not p["metadata"].get("deletionTimestamp")]
     assert running, f"no running {name} pod in {namespace} ({len(pods)} pods)"
-    return [cs for p in running for cs in p["status"].get("containerStatuses") or [] if cs["name"] == name]
+    return running
 
 
 @pytest.mark.parametrize("name", ["db", "msg"])
 def test_service_pods_run_the_configured_image(cluster: ClusterProvider, services: Deployment, name: str) -> None:
+    """The pod's own spec, not the runtime's `image` field: containerd reports any one of the
+    names an image id has there (an imported and a pulled copy of one build share an id)."""
     want = services.images[name]
-    for cs in _statuses(cluster, services.namespace, name):
-        assert qualified(cs["image"]) == qualified(want), (
-            f"{name} runs {cs['image']}, the gate was configured with {want}")
+    for pod in _running(cluster, services.namespace, name):
+        spec = next(c for c in pod["spec"]["containers"] if c["name"] == name)
+        assert qualified(spec["image"]) == qualified(want), (
+            f"{pod['metadata']['name']} runs {spec['image']}, the gate was configured with {want} "
+            f"(a pod from before the image changed; kubegate deploy replaces those)")
+        cs = next(c for c in pod["status"]["containerStatuses"] if c["name"] == name)
         assert cs.get("imageID"), f"{name}: the runtime reports no image id for {cs['image']}"
         host = cluster.image_registry_host
         if host:

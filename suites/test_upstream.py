@@ -34,7 +34,7 @@ PROCS = 4  # e2e.test processes: the specs mostly wait on pods, so more than the
 @pytest.fixture(scope="module")
 def upstream(cluster: ClusterProvider, settings: Settings) -> tuple[dict[str, SpecResult], Path]:
     out = reports_dir(settings.root) / settings.run_id / "attachments" / "upstream"
-    marker = cluster_dir(settings.root) / f"upstream-{settings.run_id}"
+    marker = settings.run_marker("upstream")
 
     def first() -> list[SpecResult]:
         with flock(cluster_dir(settings.root) / "cluster-share.lock", exclusive=True):

@@ -88,6 +88,8 @@ EXPECTED: dict[str, tuple[str, list[str], set[str], set[str], set[x509.ObjectIde
     "kube-controller-manager": ("system:kube-controller-manager", [], set(), set(), {CLIENT}),
     "kube-scheduler": ("system:kube-scheduler", [], set(), set(), {CLIENT}),
     "kube-proxy": ("system:kube-proxy", [], set(), set(), {CLIENT}),
+    # the local registry on the host's cluster address (kubegate registry up)
+    "registry": ("kubegate-registry", [], {"10.245.1.1"}, set(), {SERVER}),
 }
 for _i, _name in enumerate(("minion-1", "minion-2", "minion-3"), start=3):
     EXPECTED[f"kubelet-{_name}-client"] = (f"system:node:{_name}", ["system:nodes"], set(), set(), {CLIENT})

@@ -177,8 +177,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"kubegate: cleanup of run {settings.run_id} failed ({exc}); run `kubegate sweep`")
     if worker or not settings.used_marker().is_file():
         return  # only the controller decides about the shared cluster
-    settings.used_marker().unlink(missing_ok=True)
-    settings.deployed_marker().unlink(missing_ok=True)
+    for kind in cleanup.RUN_MARKERS:
+        settings.run_marker(kind).unlink(missing_ok=True)
     if settings.cluster != "vagrant":
         return
     if settings.destroy == "always" or (settings.destroy == "passing" and exitstatus == 0):

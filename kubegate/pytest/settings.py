@@ -63,6 +63,10 @@ class Settings:
         return make_provider(self.cluster, self.root, kubeconfig=self.kubeconfig, context=self.context,
                              public_ip=self.public_ip, image_registry=self.image_registry)
 
+    def run_marker(self, kind: str) -> Path:
+        """`.cluster/<kind>-<run-id>`: work done once this run (RUN_MARKERS lists the kinds)."""
+        return cluster_dir(self.root) / f"{kind}-{self.run_id}"
+
     def deployed_marker(self) -> Path:
         """Written by the services fixture; later xdist workers of this run read the deployment back."""
         return cluster_dir(self.root) / f"deployed-{self.run_id}"

@@ -10,7 +10,7 @@ from kubegate.paths import cluster_dir
 from kubegate.registry import creds
 from kubegate.registry.local import USER, LocalRegistry
 from kubegate.registry.push import push
-from kubegate.registry.refs import split_registry
+from kubegate.registry.refs import PUSHED, split_registry
 from kubegate.rig.spec import ClusterSpec
 
 
@@ -31,7 +31,7 @@ def _image_tars(root: Path) -> dict[str, Path]:
     ensure_docker_engine(root)
     refs = ensure_images(root, cluster_dir(root) / "logs")
     folder = export_for_minions(refs)
-    return {name: folder / f"{name}.tar" for name in ("db", "msg", "client")}
+    return {name: folder / f"{name}.tar" for name in PUSHED}
 
 
 def push_images(root: Path, registry: str | None, username: str | None, ca_file: Path | None) -> int:

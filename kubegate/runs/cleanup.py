@@ -150,10 +150,14 @@ def live_runs(cluster_state: Path) -> set[str]:
     return live
 
 
+#: `<kind>-<run-id>` files in .cluster/ saying what a run already did once (runs/once.py)
+RUN_MARKERS = ("used", "deployed", "upstream")
+
+
 def remove_stale_markers(cluster_state: Path, live: set[str]) -> list[str]:
-    """`used-`/`deployed-<run-id>` markers of runs that died before their session end could remove them."""
+    """Run markers (RUN_MARKERS) of runs that died before their session end could remove them."""
     gone = []
-    for path in sorted([*cluster_state.glob("used-*"), *cluster_state.glob("deployed-*")]):
+    for path in sorted(p for kind in RUN_MARKERS for p in cluster_state.glob(f"{kind}-*")):
         run = path.name.split("-", 1)[1]
         if namespaces.labels(run)[RUN_LABEL] not in live:
             path.unlink(missing_ok=True)

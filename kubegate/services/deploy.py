@@ -84,6 +84,7 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     with prog.phase("deploy: controllers"):
         for name in SERVICES:
             k.apply(manifests.render_manifest(f"{name}-rc", values))
+            replace_stale_pods(k, name)
     with prog.phase("deploy: endpoints ready"):
         for name in SERVICES:
             wait_endpoints(k, name)
@@ -109,6 +110,19 @@ def existing(provider: ClusterProvider, namespace: str | None = None) -> Deploym
     k = provider.kubectl(ns)
     cluster_ips, ports = _service_addresses(k, ns)
     return Deployment(ns, provider.public_ip, cluster_ips, ports, provider.images(), credentials(k))
+
+
+def replace_stale_pods(k: Kubectl, controller: str) -> list[str]:
+    """A ReplicationController does not roll its pods when its template changes: pods still
+    running another image than the template's are deleted, and the controller recreates them."""
+    rc = k.get_json("replicationcontroller", controller)
+    want = {c["name"]: c["image"] for c in rc["spec"]["template"]["spec"]["containers"]}
+    selector = ",".join(f"{key}={v}" for key, v in rc["spec"]["selector"].items())
+    stale = [p["metadata"]["name"] for p in k.get_json("pods", "-l", selector)["items"]
+             if any(want.get(c["name"]) not in (None, c["image"]) for c in p["spec"]["containers"])]
+    if stale:
+        k.run("delete", "pod", *stale, "--wait=false")
+    return stale
 
 
 def wait_endpoints(k: Kubectl, service: str, timeout: float = 180) -> None:
