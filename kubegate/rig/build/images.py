@@ -127,5 +127,11 @@ def export_for_minions(refs: dict[str, str]) -> Path:
         _docker("save", "-o", str(tmp), ref)
         tmp.replace(tar)
         index[tar.name] = {"ref": qualified(ref), "id": iid}
+    # A tar of an image the checkout no longer builds (another branch's) would be imported too.
+    wanted = {f"{i.name}.tar" for i in IMAGES if i.on_minions}
+    for tar in out.glob("*.tar"):
+        if tar.name not in wanted:
+            tar.unlink()
+            index.pop(tar.name, None)
     index_path.write_text(json.dumps(index, indent=2, sort_keys=True) + "\n")
     return out
