@@ -333,7 +333,9 @@ def test_seed_workflow_end_to_end(kubectl_version: KubectlBinary, kubectl_best: 
     image = cluster.images()["db"]
     svc_file = DATA / "db-service.json"
     pod_file = tmp_path / "db-pod.json"
-    pod_file.write_text((DATA / "db-pod.json").read_text().replace("${DB_IMAGE}", image))
+    # The seed's pod lands on any node: where the image must be pulled, Never would refuse it.
+    pod_file.write_text((DATA / "db-pod.json").read_text().replace("${DB_IMAGE}", image)
+                        .replace("${PULL_POLICY}", cluster.pull_policy))
     lit = {workflow_ns: "<NS>", image: "<DB-IMAGE>"}
     deleted = rf'(?: from {re.escape(workflow_ns)} namespace)?'  # kubectl 1.34 names the namespace
 
