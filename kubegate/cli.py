@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     dn = sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
     dn.add_argument("--purge", action="store_true",
                     help="also remove the minions' image stores (docker volumes kept for a fast next `up`)")
-    dep = sub.add_parser("deploy", help="create the db and msg Services, then their controllers")
+    dep = sub.add_parser("deploy", help="create the db and msg Services, then their controllers, then the "
+                         "Pulp-shaped consumers (workers, beat, web)")
     dep.add_argument("--namespace", default=None, help="namespace (default: pulp)")
     und = sub.add_parser("undeploy", help="delete what deploy created")
     und.add_argument("--namespace", default=None, help="namespace (default: pulp)")
@@ -104,7 +105,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     elif args.command in ("deploy", "undeploy"):
         from kubegate.services.deploy import deploy, undeploy
         if args.command == "deploy":
-            print(deploy(provider, namespace=args.namespace).describe())
+            from kubegate.services.app import deploy_app
+            deployment = deploy(provider, namespace=args.namespace)
+            print(deployment.describe())
+            app = deploy_app(provider, deployment)
+            print(f"pulp app: {app.https} (CA {app.ca_file}) and {app.http}; workers x3, beat x1")
         else:
             undeploy(provider, namespace=args.namespace)
     elif args.command == "rbac":

@@ -21,6 +21,7 @@ VALUES = {
     "PUBLIC_IP": "10.245.1.3",
     "DB_IMAGE": "kubegate.local/db:0123abcd",
     "MSG_IMAGE": "kubegate.local/msg:0123abcd",
+    "PULP_IMAGE": "kubegate.local/pulp:0123abcd",
     "PULL_POLICY": "Never",
 }
 

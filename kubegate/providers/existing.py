@@ -17,7 +17,7 @@ from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.registry import creds
 from kubegate.registry.refs import registry_refs, split_registry
 
-IMAGE_NAMES = ("db", "msg", "client")
+IMAGE_NAMES = ("db", "msg", "client", "pulp")
 #: Public images that behave like ours; the msg broker and the client (which ships
 #: kubegate-probe) exist only as kubegate's own builds, so they have no default.
 PUBLIC_DEFAULTS = {"db": "docker.io/library/mongo:7"}

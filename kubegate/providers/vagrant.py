@@ -57,6 +57,10 @@ class VagrantProvider(ClusterProvider):
         data = json.loads(path.read_text())
         return {k: str(v) for k, v in data.items()}
 
+    def serving_ca(self) -> tuple[Path, Path]:
+        """The cluster CA: what the local rig's clients already trust."""
+        return self.state / "pki" / "ca.crt", self.state / "pki" / "ca.key"
+
     def collection_nodes(self) -> list[str]:
         """The minions this provider brings up and waits for; collection may precede bring-up,
         so they come from the spec, and the suites check the live cluster matches."""

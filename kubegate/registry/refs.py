@@ -15,7 +15,7 @@ from kubegate.errors import KubegateError
 from kubegate.rig.build.images import folder_hash
 
 #: the images a cluster needs to run every suite, with the extra folders baked into each
-PUSHED = {"db": (), "msg": (), "client": ("kubegate/services/probes",)}
+PUSHED = {"db": (), "msg": (), "client": ("kubegate/services/probes",), "pulp": ()}
 
 _REGISTRY = re.compile(r"^(?P<host>[A-Za-z0-9.-]+(?::\d+)?)(?P<path>(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)/?$")
 

@@ -29,13 +29,14 @@ PLACEHOLDERS: dict[str, str] = {
     "NAMESPACE": "the namespace the objects go into",
     "DB_IMAGE": "the db container image (env KUBEGATE_DB_IMAGE overrides kubegate's FerretDB build)",
     "MSG_IMAGE": "the msg container image (env KUBEGATE_MSG_IMAGE overrides kubegate's Broker-J build)",
+    "PULP_IMAGE": "the Pulp-shaped consumers' image (env KUBEGATE_PULP_IMAGE overrides kubegate's build)",
     "PUBLIC_IP": "the msg service's externalIP (the seed's publicIPs; default minion-1 10.245.1.3)",
     "PULL_POLICY": "imagePullPolicy of db and msg: Never on the local rig (images imported), "
                    "IfNotPresent on an existing cluster (pulled from its registry)",
 }
 PULL_POLICIES = ("Always", "IfNotPresent", "Never")
 
-IMAGE_ENV = {"DB_IMAGE": "KUBEGATE_DB_IMAGE", "MSG_IMAGE": "KUBEGATE_MSG_IMAGE"}
+IMAGE_ENV = {"DB_IMAGE": "KUBEGATE_DB_IMAGE", "MSG_IMAGE": "KUBEGATE_MSG_IMAGE", "PULP_IMAGE": "KUBEGATE_PULP_IMAGE"}
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 # An image reference: no whitespace, quotes, or YAML/shell specials; registry/path:tag@digest shapes.
@@ -167,6 +168,7 @@ def values_from_env(
     public_ip: str,
     db_image: str,
     msg_image: str,
+    pulp_image: str = "kubegate/pulp:unset",
     pull_policy: str = "Never",
     env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
@@ -177,5 +179,6 @@ def values_from_env(
         "PUBLIC_IP": public_ip,
         "DB_IMAGE": env.get(IMAGE_ENV["DB_IMAGE"]) or db_image,
         "MSG_IMAGE": env.get(IMAGE_ENV["MSG_IMAGE"]) or msg_image,
+        "PULP_IMAGE": env.get(IMAGE_ENV["PULP_IMAGE"]) or pulp_image,
         "PULL_POLICY": pull_policy,
     }

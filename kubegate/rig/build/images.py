@@ -36,6 +36,7 @@ IMAGES = (
     Image("msg", on_minions=True),
     Image("client", on_minions=True),
     Image("coredns", on_minions=True, depends_on_base=False),
+    Image("pulp", on_minions=True),
 )
 
 

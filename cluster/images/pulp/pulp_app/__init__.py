@@ -1,0 +1,1 @@
+"""A Pulp-shaped consumer of the seed's `db` and `msg` services."""

@@ -1,0 +1,99 @@
+"""The seed's consumers: a Pulp-shaped application created after db and msg (the seed's order).
+
+Workers, beat and the web API find the providers only through the Services' environment
+variables and the Secret's login (see cluster/images/pulp). kubegate gives the web API a
+serving certificate for the publicIP from the provider's CA and waits until every consumer
+is Ready: workers only once connected to the broker.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kubegate.errors import KubegateError
+from kubegate.kube.kubectl import Kubectl
+from kubegate.providers.base import ClusterProvider
+from kubegate.report.progress import Progress
+from kubegate.services import manifests, webtls
+from kubegate.services.deploy import Deployment, replace_stale_pods
+
+CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
+TLS_SECRET = "pulp-web-tls"
+
+
+@dataclass(frozen=True)
+class App:
+    namespace: str
+    public_ip: str
+    http_port: int
+    https_port: int
+    ca_file: Path  # verifies the HTTPS certificate
+
+    @property
+    def https(self) -> str:
+        return f"https://{self.public_ip}:{self.https_port}"
+
+    @property
+    def http(self) -> str:
+        return f"http://{self.public_ip}:{self.http_port}"
+
+
+def _tls_secret(k: Kubectl, provider: ClusterProvider, namespace: str) -> Path:
+    """Issued once per namespace and publicIP; a later run reuses it (same CA)."""
+    ca_cert, ca_key = provider.serving_ca()
+    res = k.run_e("get", "secret", TLS_SECRET, "-o", "jsonpath={.metadata.annotations.kubegate\\.io/ip}")
+    if res.returncode == 0 and res.stdout.strip() == provider.public_ip:
+        return ca_cert
+    pair = webtls.issue(ca_cert, ca_key, provider.public_ip, names=("web", f"web.{namespace}.svc"))
+    import base64
+    k.apply(json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                        "metadata": {"name": TLS_SECRET, "annotations": {"kubegate.io/ip": provider.public_ip}},
+                        "data": {"tls.crt": base64.b64encode(pair.cert_pem).decode(),
+                                 "tls.key": base64.b64encode(pair.key_pem).decode()}}))
+    return ca_cert
+
+
+def wait_ready_pods(k: Kubectl, name: str, want: int, timeout: float = 180) -> None:
+    """`want` Ready pods labelled name=NAME (a controller may still be creating some)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        k.wait("pod", "condition=Ready", timeout=max(5.0, deadline - time.monotonic()), selector=f"name={name}")
+        pods = k.get_json("pods", "-l", f"name={name}")["items"]
+        ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and any(
+            c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+        if len(ready) >= want:
+            return
+        if time.monotonic() > deadline:
+            raise KubegateError(f"{len(ready)} of {want} {name} pods Ready after {timeout:.0f} s")
+        time.sleep(1)
+
+
+def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Progress | None = None) -> App:
+    ns = deployment.namespace
+    prog = progress or Progress("kubegate deploy")
+    k = provider.kubectl(ns)
+    images = provider.images()
+    values = manifests.values_from_env(namespace=ns, public_ip=provider.public_ip, db_image=images["db"],
+                                       msg_image=images["msg"], pulp_image=images["pulp"],
+                                       pull_policy=provider.pull_policy)
+    with prog.phase("deploy: pulp app"):
+        ca = _tls_secret(k, provider, ns)
+        k.apply(manifests.render_manifest("pulp-web-service", values))
+        for name in CONTROLLERS:
+            k.apply(manifests.render_manifest(f"{name}-rc", values))
+            replace_stale_pods(k, name)
+    with prog.phase("deploy: pulp app ready"):
+        for name, want in CONTROLLERS.items():
+            wait_ready_pods(k, name, want)
+    return read_app(provider, deployment, ca)
+
+
+def read_app(provider: ClusterProvider, deployment: Deployment, ca: Path | None = None) -> App:
+    """What deploy_app made, read back (later xdist workers of a run)."""
+    svc = provider.kubectl(deployment.namespace).get_json("service", "web")
+    ports = {p["name"]: int(p["port"]) for p in svc["spec"]["ports"]}
+    return App(deployment.namespace, provider.public_ip, ports["http"], ports["https"],
+               ca or provider.serving_ca()[0])

@@ -1,0 +1,239 @@
+"""The seed's consumers at work: Celery workers and beat, and the web API on the publicIP.
+
+The providers are proven by real consumers using them the way the seed intended: tasks
+submitted over HTTPS (verified against the CA kubegate serves with: the cluster CA on the
+local rig) go through `msg` to the workers, which write content units into `db` and report
+results through it. Every task completes exactly once, work spreads over the nodes, a lost
+worker's tasks are redelivered, and beat ticks on schedule.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+from pymongo import MongoClient
+
+from kubegate.kube.kubectl import Kubectl
+from kubegate.providers.base import ClusterProvider
+from kubegate.pytest.settings import Settings
+from kubegate.report import current
+from kubegate.services.app import App, wait_ready_pods
+from kubegate.services.deploy import Deployment
+
+pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
+
+DONE = ("SUCCESS", "FAILURE")
+
+
+def _session(app: App) -> requests.Session:
+    s = requests.Session()
+    s.verify = str(app.ca_file)
+    s.trust_env = False  # the publicIP is this host's neighbour: never through a proxy
+    return s
+
+
+def submit(s: requests.Session, base: str, payloads: list[str], work_s: float = 0.0) -> dict[str, float]:
+    """task id -> when it was submitted; threads keep N >= 200 quick over one host's HTTPS."""
+    def one(payload: str) -> tuple[str, float]:
+        started = time.time()
+        r = s.post(f"{base}/tasks", json={"payload": payload, "work_s": work_s}, timeout=30)
+        assert r.status_code == 202, f"POST {base}/tasks: {r.status_code} {r.text[:200]}"
+        return r.json()["id"], started
+    with ThreadPoolExecutor(8) as pool:
+        return dict(pool.map(one, payloads))
+
+
+def wait_done(s: requests.Session, base: str, ids: list[str], timeout: float = 180) -> dict[str, dict[str, Any]]:
+    """Poll GET /tasks/<id> until every task is done; returns the API's view of each."""
+    pending, done = set(ids), {}
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        def one(task: str) -> tuple[str, dict[str, Any]]:
+            return task, s.get(f"{base}/tasks/{task}", timeout=30).json()
+        with ThreadPoolExecutor(8) as pool:
+            for task, view in pool.map(one, sorted(pending)):
+                if view["state"] in DONE:
+                    done[task] = view
+                    pending.discard(task)
+        if pending:
+            time.sleep(0.5)
+    assert not pending, f"{len(pending)} of {len(ids)} tasks not done after {timeout:.0f} s, e.g. {sorted(pending)[:3]}"
+    return done
+
+
+def units(services: Deployment, payload_prefix: str) -> list[dict[str, Any]]:
+    """The content units in db for this prefix, read from the host through db's publicIP."""
+    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
+        return list(c["pulp"]["units"].find({"payload": {"$regex": f"^{payload_prefix}"}}))
+
+
+def executions(services: Deployment, task_ids: list[str]) -> list[dict[str, Any]]:
+    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
+        return list(c["pulp"]["executions"].find({"task": {"$in": task_ids}}))
+
+
+def _exactly_once(services: Deployment, prefix: str, ids: dict[str, float], done: dict[str, dict[str, Any]]) -> None:
+    failed = {t: v for t, v in done.items() if v["state"] != "SUCCESS"}
+    assert not failed, f"{len(failed)} tasks failed, e.g. {next(iter(failed.values()))}"
+    assert {v["result"]["id"] for v in done.values()} == set(ids), "a result names another task"
+    found = units(services, prefix)
+    assert len(found) == len(ids), f"{len(found)} content units in db for {len(ids)} tasks"
+    assert {u["_id"] for u in found} == set(ids), "units in db do not match the submitted tasks one to one"
+
+
+@pytest.mark.smoke
+def test_tasks_complete_exactly_once_via_public_ip_https(app: App, services: Deployment, settings: Settings) -> None:
+    """The smoke slice: 20 tasks over HTTPS, certificate verified against the CA."""
+    prefix = f"smoke-{settings.run_id}-"
+    with _session(app) as s:
+        ids = submit(s, app.https, [f"{prefix}{i}" for i in range(20)])
+        done = wait_done(s, app.https, list(ids))
+    _exactly_once(services, prefix, ids, done)
+
+
+def test_throughput_and_spread_over_the_workers(app: App, services: Deployment, settings: Settings,
+                                                cluster: ClusterProvider) -> None:
+    """200 tasks: all complete once, and each of the three workers, on different nodes, did some."""
+    n, prefix = 200, f"load-{settings.run_id}-"
+    with _session(app) as s:
+        t0 = time.time()
+        ids = submit(s, app.https, [f"{prefix}{i}" for i in range(n)])
+        done = wait_done(s, app.https, list(ids))
+        elapsed = time.time() - t0
+    _exactly_once(services, prefix, ids, done)
+    by_unit = {u["_id"]: u for u in units(services, prefix)}
+    latencies = sorted(by_unit[t]["at"].timestamp() - submitted for t, submitted in ids.items())
+    p95 = latencies[int(0.95 * len(latencies)) - 1]
+    current().add_fact("pulp app throughput", f"{n} tasks in {elapsed:.1f} s = {n / elapsed:.1f} tasks/s via "
+                       f"{app.https}; unit written after median {statistics.median(latencies) * 1000:.0f} ms, "
+                       f"p95 {p95 * 1000:.0f} ms")
+    workers = cluster.kubectl(app.namespace).get_json("pods", "-l", "name=pulp-worker")["items"]
+    live = {p["metadata"]["name"]: p["spec"].get("nodeName") for p in workers
+            if not p["metadata"].get("deletionTimestamp")}
+    did = {u["worker"] for u in by_unit.values()}
+    nodes = {u["node"] for u in by_unit.values()}
+    assert set(live) <= did, f"workers that processed none of {n} tasks: {sorted(set(live) - did)}"
+    want_nodes = min(3, len(set(live.values())))
+    assert len(nodes) >= want_nodes, \
+        f"work ran on nodes {sorted(nodes)}; the workers are on {sorted(set(live.values()))}"
+
+
+def test_plain_http_on_port_80(app: App, services: Deployment, settings: Settings) -> None:
+    prefix = f"http-{settings.run_id}-"
+    with requests.Session() as s:
+        s.trust_env = False
+        assert s.get(f"{app.http}/healthz", timeout=10).json() == {"ok": True}
+        ids = submit(s, app.http, [f"{prefix}{i}" for i in range(5)])
+        done = wait_done(s, app.http, list(ids))
+    _exactly_once(services, prefix, ids, done)
+
+
+def test_beat_ticks_on_schedule(services: Deployment, app: App) -> None:
+    """One beat, a tick every 2 s: 10 s hold 5 ticks (one either side for the window's edges)."""
+    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
+        ticks = c["pulp"]["ticks"]
+        start = time.time()
+        time.sleep(10.5)
+        import datetime as dt
+        since = dt.datetime.fromtimestamp(start, dt.UTC)
+        until = dt.datetime.fromtimestamp(start + 10, dt.UTC)
+        count = ticks.count_documents({"at": {"$gte": since, "$lt": until}})
+    assert 4 <= count <= 6, f"{count} ticks in 10 s; beat schedules one every 2 s"
+
+
+@pytest.mark.disruptive
+def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deployment, settings: Settings,
+                                                   cluster: ClusterProvider) -> None:
+    """A worker killed mid-task (no grace): its task goes back to the broker, another worker
+    completes it, and it still yields exactly one unit; nothing is lost."""
+    k = cluster.kubectl(app.namespace)
+    prefix = f"lost-{settings.run_id}-"
+    with _session(app) as s:
+        # Long enough that the kill (the kubelet stops the container within a second or two)
+        # lands mid-task.
+        ids = submit(s, app.https, [f"{prefix}{i}" for i in range(12)], work_s=8.0)
+        victim, task = _a_worker_holding_a_task(services, list(ids))
+        killed = time.time()
+        k.run("delete", "pod", victim, "--grace-period=0", "--force", "--wait=false")
+        done = wait_done(s, app.https, list(ids), timeout=240)
+        recovered = time.time() - killed
+    _exactly_once(services, prefix, ids, done)
+    runs = [e for e in executions(services, [task])]
+    assert len(runs) >= 2 and any(e["worker"] != victim and e["finished"] for e in runs), (
+        f"task {task}, running on {victim} when it was killed, was not run again elsewhere: {runs}")
+    current().add_fact("pulp worker lost", f"all {len(ids)} tasks done {recovered:.1f} s after a worker was killed "
+                       f"mid-task; its task rerun by {done[task]['result']['worker']}")
+    wait_ready_pods(k, "pulp-worker", 3)
+
+
+def _a_worker_holding_a_task(services: Deployment, ids: list[str], timeout: float = 30) -> tuple[str, str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = [e for e in executions(services, ids) if not e["finished"]]
+        if running:
+            return running[0]["worker"], running[0]["task"]
+        time.sleep(0.2)
+    raise AssertionError(f"no worker started any of {len(ids)} tasks within {timeout:.0f} s")
+
+
+def test_consumer_created_before_the_services_says_so_then_works(
+        cluster: ClusterProvider, services: Deployment, app: App, run_namespace: Callable[[str], str],
+        services_kubectl: Kubectl) -> None:
+    """The seed's ordering caveat, on a real consumer: in a namespace without db/msg Services a
+    worker stops with one line naming the missing variable; recreated after the Services exist
+    (selectorless, backed by the real db/msg endpoints) it connects and becomes Ready."""
+    ns = run_namespace("kg-order-app")
+    k = cluster.kubectl(ns)
+    image = cluster.images()["pulp"]
+    user, password = services.credentials
+    k.run("create", "secret", "generic", "msg-credentials", f"--from-literal=username={user}",
+          f"--from-literal=password={password}")
+    pod = _worker_pod(image, cluster.pull_policy)
+    k.apply(json.dumps(pod))
+    line = _first_log_line(k, "early-worker")
+    assert line.startswith("pulp-worker: ") and "_SERVICE_HOST is not set" in line, line
+    k.run("delete", "pod", "early-worker", "--wait=true")
+    for name in ("db", "msg"):
+        src = services_kubectl.get_json("endpointslices", "-l", f"kubernetes.io/service-name={name}")["items"]
+        port = services.ports[name]
+        k.apply(json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                            "spec": {"ports": [{"port": port, "protocol": "TCP"}]}}))
+        k.apply(json.dumps({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                            "metadata": {"name": f"{name}-real", "labels": {"kubernetes.io/service-name": name}},
+                            "addressType": "IPv4", "ports": [{"port": src[0]["ports"][0]["port"], "protocol": "TCP"}],
+                            "endpoints": [{"addresses": e["addresses"]} for s in src for e in s["endpoints"]]}))
+    k.apply(json.dumps(pod))
+    k.wait("pod/early-worker", "condition=Ready", timeout=120)
+
+
+def _worker_pod(image: str, pull: str) -> dict[str, Any]:
+    env = [{"name": n, "valueFrom": {"secretKeyRef": {"name": "msg-credentials", "key": k}}}
+           for n, k in (("MSG_USERNAME", "username"), ("MSG_PASSWORD", "password"))]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "early-worker", "labels": {"app": "early"}},
+            "spec": {"restartPolicy": "Always", "containers": [{
+                "name": "worker", "image": image, "imagePullPolicy": pull, "args": ["worker"], "env": env,
+                "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/pulp-worker-ready"]},
+                                   "periodSeconds": 2}}]}}
+
+
+def _first_log_line(k: Kubectl, pod: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        res = k.run_e("logs", pod, "--previous") if _restarted(k, pod) else k.run_e("logs", pod)
+        lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
+        if lines:
+            return lines[0]
+        time.sleep(1)
+    raise AssertionError(f"{pod} wrote nothing within {timeout:.0f} s")
+
+
+def _restarted(k: Kubectl, pod: str) -> bool:
+    st = k.get_json("pod", pod).get("status", {}).get("containerStatuses") or []
+    return bool(st and st[0].get("restartCount"))
