@@ -9,10 +9,12 @@ worker's tasks are redelivered, and beat ticks on schedule.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -68,15 +70,20 @@ def wait_done(s: requests.Session, base: str, ids: list[str], timeout: float = 1
     return done
 
 
+@contextlib.contextmanager
+def pulp_db(services: Deployment) -> Iterator[Any]:
+    """The app's database in db, from the host through db's publicIP."""
+    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
+        yield c["pulp"]
+
+
 def units(services: Deployment, payload_prefix: str) -> list[dict[str, Any]]:
-    """The content units in db for this prefix, read from the host through db's publicIP."""
-    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
-        return list(c["pulp"]["units"].find({"payload": {"$regex": f"^{payload_prefix}"}}))
+    with pulp_db(services) as db:
+        return list(db["units"].find({"payload": {"$regex": f"^{payload_prefix}"}}))
 
 
-def executions(services: Deployment, task_ids: list[str]) -> list[dict[str, Any]]:
-    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
-        return list(c["pulp"]["executions"].find({"task": {"$in": task_ids}}))
+def executions(db: Any, task_ids: list[str]) -> list[dict[str, Any]]:
+    return list(db["executions"].find({"task": {"$in": task_ids}}))
 
 
 def _exactly_once(services: Deployment, prefix: str, ids: dict[str, float], done: dict[str, dict[str, Any]]) -> None:
@@ -137,14 +144,12 @@ def test_plain_http_on_port_80(app: App, services: Deployment, settings: Setting
 
 def test_beat_ticks_on_schedule(services: Deployment, app: App) -> None:
     """One beat, a tick every 2 s: 10 s hold 5 ticks (one either side for the window's edges)."""
-    with MongoClient(f"mongodb://{services.public_ip}:{services.ports['db']}/", serverSelectionTimeoutMS=5000) as c:
-        ticks = c["pulp"]["ticks"]
+    with pulp_db(services) as db:
         start = time.time()
         time.sleep(10.5)
-        import datetime as dt
         since = dt.datetime.fromtimestamp(start, dt.UTC)
         until = dt.datetime.fromtimestamp(start + 10, dt.UTC)
-        count = ticks.count_documents({"at": {"$gte": since, "$lt": until}})
+        count = db["ticks"].count_documents({"at": {"$gte": since, "$lt": until}})
     assert 4 <= count <= 6, f"{count} ticks in 10 s; beat schedules one every 2 s"
 
 
@@ -165,7 +170,8 @@ def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deploymen
         done = wait_done(s, app.https, list(ids), timeout=240)
         recovered = time.time() - killed
     _exactly_once(services, prefix, ids, done)
-    runs = [e for e in executions(services, [task])]
+    with pulp_db(services) as db:
+        runs = executions(db, [task])
     assert len(runs) >= 2 and any(e["worker"] != victim and e["finished"] for e in runs), (
         f"task {task}, running on {victim} when it was killed, was not run again elsewhere: {runs}")
     current().add_fact("pulp worker lost", f"all {len(ids)} tasks done {recovered:.1f} s after a worker was killed "
@@ -175,11 +181,12 @@ def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deploymen
 
 def _a_worker_holding_a_task(services: Deployment, ids: list[str], timeout: float = 30) -> tuple[str, str]:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = [e for e in executions(services, ids) if not e["finished"]]
-        if running:
-            return running[0]["worker"], running[0]["task"]
-        time.sleep(0.2)
+    with pulp_db(services) as db:
+        while time.monotonic() < deadline:
+            running = [e for e in executions(db, ids) if not e["finished"]]
+            if running:
+                return running[0]["worker"], running[0]["task"]
+            time.sleep(0.2)
     raise AssertionError(f"no worker started any of {len(ids)} tasks within {timeout:.0f} s")
 
 

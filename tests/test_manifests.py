@@ -149,9 +149,16 @@ def test_image_settings_override_the_built_images() -> None:
     (db,) = load_manifest("db-rc", v)
     assert db["spec"]["template"]["spec"]["containers"][0]["image"] == "mongo:7"
     default = values_from_env(namespace="ns", public_ip="10.245.1.3", db_image="kubegate.local/db:x",
-                              msg_image="kubegate.local/msg:x", env={})
+                              msg_image="kubegate.local/msg:x", pulp_image="kubegate.local/pulp:x", env={})
     assert default["DB_IMAGE"] == "kubegate.local/db:x"
     assert set(default) == set(PLACEHOLDERS)
+    # Without the consumers' image the seed's two services still render; a consumer does not.
+    services_only = values_from_env(namespace="ns", public_ip="10.245.1.3", db_image="kubegate.local/db:x",
+                                    msg_image="kubegate.local/msg:x", env={})
+    assert "PULP_IMAGE" not in services_only
+    load_manifest("db-rc", services_only)
+    with pytest.raises(KubegateError, match="PULP_IMAGE"):
+        load_manifest("pulp-worker-rc", services_only)
 
 
 def test_restarts_since_counts_only_new_restarts() -> None:

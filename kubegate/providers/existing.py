@@ -79,8 +79,8 @@ class ExistingProvider(ClusterProvider):
                                     f"(its contexts: {', '.join(known) or 'none'})")
         self._public_ip = public_ip
         self._image_registry = image_registry or os.environ.get(REGISTRY_ENV) or None
-        if self._image_registry:
-            split_registry(self._image_registry)  # a malformed value: one line now, not in every test
+        # A malformed value is one line now, not an error in every test.
+        self._registry_host = split_registry(self._image_registry)[0] if self._image_registry else None
 
     @property
     def kubeconfig(self) -> Path:
@@ -110,12 +110,10 @@ class ExistingProvider(ClusterProvider):
 
     @property
     def image_registry_host(self) -> str | None:
-        return split_registry(self._image_registry)[0] if self._image_registry else None
+        return self._registry_host
 
     def namespace_manifest(self, namespace: str) -> str:
-        if not self._image_registry:
-            return ""
-        return creds.pull_manifest(split_registry(self._image_registry)[0], namespace)
+        return creds.pull_manifest(self._registry_host, namespace)
 
     def up(self) -> None:
         st = self.status()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
+from kubegate.rig.pki import write_atomic
 
 PULL_SECRET = "kubegate-pull"
 
@@ -67,11 +68,7 @@ def save(host: str, username: str, password: str) -> Path:
     cfg = _config()
     cfg.setdefault("auths", {})[host] = {"auth": dockerconfigjson_auth(username, password)}
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".kubegate.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(cfg, fh, indent=2)
-    tmp.replace(path)
+    write_atomic(path, json.dumps(cfg, indent=2).encode(), 0o600)
     return path
 
 

@@ -28,7 +28,7 @@ import bcrypt
 from kubegate.errors import KubegateError
 from kubegate.paths import cache_dir, cluster_dir
 from kubegate.rig.build import gobuild
-from kubegate.rig.pki import REGISTRY, ensure_pki
+from kubegate.rig.pki import REGISTRY, ensure_pki, write_atomic
 from kubegate.rig.spec import ClusterSpec
 
 USER = "kubegate"
@@ -74,8 +74,10 @@ class LocalRegistry:
 
     def up(self) -> RegistryInfo:
         """Start it (or find it running); returns where it is and how to log in."""
-        if self.pid() is not None and self._answers():
-            return self.info()
+        if self.pid() is not None:
+            if self._answers():
+                return self.info()
+            self.down()  # running but not answering: never leave it behind untracked
         self._host_address_present()
         binary = gobuild.build(gobuild.registry_target()) / "registry"
         pki = ensure_pki(cluster_dir(self.root) / "pki", self.spec)
@@ -138,9 +140,7 @@ class LocalRegistry:
         if path.is_file():
             return path.read_text().strip()
         password = secrets.token_urlsafe(24)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(password + "\n")
+        write_atomic(path, f"{password}\n".encode(), 0o600)
         return password
 
     def _host_address_present(self) -> None:

@@ -20,6 +20,7 @@ from kubegate.errors import KubegateError
 from kubegate.registry import creds
 from kubegate.registry.refs import PUSHED, registry_refs, split_registry
 from kubegate.rig.build import gobuild
+from kubegate.rig.pki import write_atomic
 
 SYSTEM_CAS = Path("/etc/ssl/certs/ca-certificates.crt")
 
@@ -54,9 +55,7 @@ def push(root: Path, registry: str, tars: dict[str, Path], *, auth: str | None, 
         if auth:
             cfg = Path(tmp) / "docker"
             cfg.mkdir(mode=0o700)
-            fd = os.open(cfg / "config.json", os.O_WRONLY | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(creds.dockerconfigjson(host, auth))
+            write_atomic(cfg / "config.json", creds.dockerconfigjson(host, auth).encode(), 0o600)
             env["DOCKER_CONFIG"] = str(cfg)
         if ca_file is not None:
             env["SSL_CERT_FILE"] = str(_ca_bundle(ca_file, Path(tmp)))

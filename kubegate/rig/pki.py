@@ -450,34 +450,7 @@ class _Builder:
         )
 
     def _issue_ca(self, subject: x509.Name, key: ec.EllipticCurvePrivateKey) -> x509.Certificate:
-        pub = key.public_key()
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(pub)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(self.now - BACKDATE)
-            .not_valid_after(self.now + CA_VALIDITY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=True,
-                    crl_sign=True,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pub), critical=False)
-            .sign(key, hashes.SHA256())
-        )
+        return issue_ca(subject, key, self.now)
 
     def _leaf(self, profile: CertProfile, ca_key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate) -> CertKeyPair:
         key_path, cert_path = self.dir / f"{profile.name}.key", self.dir / f"{profile.name}.crt"
@@ -520,40 +493,83 @@ class _Builder:
         ca_key: ec.EllipticCurvePrivateKey,
         ca_cert: x509.Certificate,
     ) -> x509.Certificate:
-        builder = (
-            x509.CertificateBuilder()
-            .subject_name(profile.subject)
-            .issuer_name(ca_cert.subject)
-            .public_key(pub)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(self.now - BACKDATE)
-            # Never outlive the CA: verifiers reject the chain once the CA expires anyway.
-            .not_valid_after(min(self.now + LEAF_VALIDITY, ca_cert.not_valid_after_utc))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            # ECDSA keys only sign in TLS; keyEncipherment is for RSA key transport and would be wrong here.
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=True,
-                    content_commitment=False,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .add_extension(
-                x509.ExtendedKeyUsage(sorted(profile.extended_key_usages, key=lambda o: o.dotted_string)),
-                critical=False,
-            )
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        return issue_leaf(profile, pub, ca_key, ca_cert, self.now)
+
+
+def issue_ca(subject: x509.Name, key: ec.EllipticCurvePrivateKey, now: dt.datetime) -> x509.Certificate:
+    """A self-signed CA for `subject`: the cluster's, or any other kubegate signs with."""
+    pub = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(pub)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        .not_valid_after(now + CA_VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
         )
-        sans: list[x509.GeneralName] = [x509.DNSName(d) for d in profile.dns]
-        sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in profile.ips]
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
-        return builder.sign(ca_key, hashes.SHA256())
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pub), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def issue_leaf(
+    profile: CertProfile,
+    pub: ec.EllipticCurvePublicKey,
+    ca_key: ec.EllipticCurvePrivateKey,
+    ca_cert: x509.Certificate,
+    now: dt.datetime,
+) -> x509.Certificate:
+    """A leaf saying exactly what `profile` says, signed by the CA (never outliving it)."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(profile.subject)
+        .issuer_name(ca_cert.subject)
+        .public_key(pub)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - BACKDATE)
+        # Never outlive the CA: verifiers reject the chain once the CA expires anyway.
+        .not_valid_after(min(now + LEAF_VALIDITY, ca_cert.not_valid_after_utc))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        # ECDSA keys only sign in TLS; keyEncipherment is for RSA key transport and would be wrong here.
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(
+            x509.ExtendedKeyUsage(sorted(profile.extended_key_usages, key=lambda o: o.dotted_string)),
+            critical=False,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+    )
+    sans: list[x509.GeneralName] = [x509.DNSName(d) for d in profile.dns]
+    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in profile.ips]
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(ca_key, hashes.SHA256())

@@ -18,7 +18,7 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.services import manifests, webtls
-from kubegate.services.deploy import Deployment, replace_stale_pods
+from kubegate.services.deploy import Deployment, manifest_values, replace_stale_pods
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
 TLS_SECRET = "pulp-web-tls"
@@ -75,10 +75,7 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
     ns = deployment.namespace
     prog = progress or Progress("kubegate deploy")
     k = provider.kubectl(ns)
-    images = provider.images()
-    values = manifests.values_from_env(namespace=ns, public_ip=provider.public_ip, db_image=images["db"],
-                                       msg_image=images["msg"], pulp_image=images["pulp"],
-                                       pull_policy=provider.pull_policy)
+    values = manifest_values(provider, ns, provider.images(), app=True)
     with prog.phase("deploy: pulp app"):
         ca = _tls_secret(k, provider, ns)
         k.apply(manifests.render_manifest("pulp-web-service", values))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kubegate.errors import KubegateError
@@ -73,8 +74,7 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     prog = progress or Progress("kubegate deploy")
     k = provider.kubectl(ns)
     images = provider.images()
-    values = manifests.values_from_env(namespace=ns, public_ip=provider.public_ip, db_image=images["db"],
-                                       msg_image=images["msg"], pull_policy=provider.pull_policy)
+    values = manifest_values(provider, ns, images)
     with prog.phase("deploy: services"):
         _ensure_namespace(provider.kubectl(), ns, provider.namespace_manifest(ns))
         creds = credentials(k)
@@ -89,6 +89,15 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
         for name in SERVICES:
             wait_endpoints(k, name)
     return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
+
+
+def manifest_values(provider: ClusterProvider, namespace: str, images: Mapping[str, str],
+                    app: bool = False) -> dict[str, str]:
+    """The placeholders of manifests/ for this provider: db/msg always, the consumers' image
+    only with `app` (an existing cluster without a pulp reference still deploys db/msg)."""
+    return manifests.values_from_env(namespace=namespace, public_ip=provider.public_ip, db_image=images["db"],
+                                     msg_image=images["msg"], pulp_image=images["pulp"] if app else None,
+                                     pull_policy=provider.pull_policy)
 
 
 def _service_addresses(k: Kubectl, ns: str) -> tuple[dict[str, str], dict[str, int]]:

@@ -168,17 +168,20 @@ def values_from_env(
     public_ip: str,
     db_image: str,
     msg_image: str,
-    pulp_image: str = "kubegate/pulp:unset",
+    pulp_image: str | None = None,
     pull_policy: str = "Never",
     env: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Placeholder values, with KUBEGATE_DB_IMAGE / KUBEGATE_MSG_IMAGE overriding the built images."""
     env = os.environ if env is None else env
-    return {
+    values = {
         "NAMESPACE": namespace,
         "PUBLIC_IP": public_ip,
         "DB_IMAGE": env.get(IMAGE_ENV["DB_IMAGE"]) or db_image,
         "MSG_IMAGE": env.get(IMAGE_ENV["MSG_IMAGE"]) or msg_image,
-        "PULP_IMAGE": env.get(IMAGE_ENV["PULP_IMAGE"]) or pulp_image,
         "PULL_POLICY": pull_policy,
     }
+    pulp = env.get(IMAGE_ENV["PULP_IMAGE"]) or pulp_image
+    if pulp:  # absent, a pulp-* manifest is refused naming the missing value
+        values["PULP_IMAGE"] = pulp
+    return values

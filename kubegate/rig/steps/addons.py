@@ -11,6 +11,8 @@ import hashlib
 import json
 from string import Template
 
+import yaml
+
 from kubegate.errors import KubegateError
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
@@ -27,11 +29,12 @@ def render_coredns(ctx: Context) -> tuple[str, str]:
         raise KubegateError(f"{path}: placeholder problem ({exc}); "
                             "only ${DNS_IP} and ${COREDNS_IMAGE} exist") from None
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    # The digest goes onto the Deployment's own metadata (first annotations block after its name).
-    marker = "kind: Deployment\nmetadata:\n  name: coredns\n  namespace: kube-system\n"
-    if marker not in text:
-        raise KubegateError(f"{path}: the coredns Deployment must start with:\n{marker}")
-    return text.replace(marker, marker + f"  annotations:\n    {DIGEST_ANNOTATION}: \"{digest}\"\n"), digest
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    deployments = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"].get("name") == "coredns"]
+    if len(deployments) != 1:
+        raise KubegateError(f"{path}: expected one Deployment named coredns, found {len(deployments)}")
+    deployments[0]["metadata"].setdefault("annotations", {})[DIGEST_ANNOTATION] = digest
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}), digest
 
 
 class DeployAddons:
