@@ -40,6 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--run", action="append", metavar="RUN_ID", help="only this run's objects (repeatable)")
     sw.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     sw.add_argument("--timeout", type=float, default=120, help="seconds to wait for namespaces to go (default 120)")
+    sw.add_argument("--namespace", default=None, help="namespace of the services, whose db holds the runs' "
+                    "marker databases (default: pulp)")
     rb = sub.add_parser("rbac", help="apply manifests/rbac.yaml (least privilege for the suites) and write a "
                         "token kubeconfig for its ServiceAccount")
     rb.add_argument("--out", type=Path, required=True, help="where to write the ServiceAccount kubeconfig (0600)")
@@ -154,15 +156,36 @@ def run(argv: Sequence[str] | None = None) -> int:
         from kubegate.paths import cluster_dir
         from kubegate.runs.cleanup import live_runs, remove_stale_markers
         from kubegate.runs.sweep import parse_duration, sweep
+        from kubegate.services.deploy import DEFAULT_NAMESPACE
         older = parse_duration(args.older_than) if args.older_than else None
         live = live_runs(cluster_dir(repo_root()))
         if not args.dry_run:
             remove_stale_markers(cluster_dir(repo_root()), live)
+        only = {labels(r)[RUN_LABEL] for r in args.run} if args.run else None
         for line in sweep(provider.kubectl(), keep_runs=live, timeout=args.timeout,
-                          older_than=older, dry_run=args.dry_run,
-                          only_runs={labels(r)[RUN_LABEL] for r in args.run} if args.run else None):
+                          older_than=older, dry_run=args.dry_run, only_runs=only):
             print(line, flush=True)
+        if older is None:  # a database carries no age to compare
+            print(sweep_markers(provider, args.namespace or DEFAULT_NAMESPACE, live, only, args.dry_run), flush=True)
     return 0
+
+
+def sweep_markers(provider: ClusterProvider, namespace: str, live: set[str], only: set[str] | None,
+                  dry_run: bool) -> str:
+    """Marker databases of runs that are not alive (kubegate.services.markers), through the publicIP."""
+    from kubegate.kube.namespaces import RUN_LABEL, labels
+    from kubegate.services import markers
+
+    def doomed(name: str) -> bool:
+        run = labels(markers.run_of(name) or "")[RUN_LABEL]
+        return run not in live and (only is None or run in only)
+    try:
+        host, port = markers.public_db(provider, namespace)
+        gone = markers.drop_markers(host, port, doomed, dry_run=dry_run)
+    except KubegateError as exc:
+        return f"marker databases left alone: {exc}"
+    verb = "would drop" if dry_run else "dropped"
+    return f"{verb} {len(gone)} marker database(s) of earlier runs" + (f": {', '.join(gone)}" if gone else "")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

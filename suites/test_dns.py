@@ -15,9 +15,11 @@ import pytest
 
 from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
+from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.rig.spec import ClusterSpec
 from kubegate.services.deploy import SERVICES, Deployment
+from kubegate.services.markers import marker_name
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 
@@ -61,12 +63,13 @@ def test_service_names_resolve_to_their_portal_ips(node: str, services: Deployme
 
 
 @pytest.mark.triage("db")
-def test_mongosh_show_dbs_via_dns_name(node: str, node_probe: NodeProbe, services: Deployment) -> None:
-    name = fqdn("db", services)
+def test_mongosh_show_dbs_via_dns_name(node: str, node_probe: NodeProbe, services: Deployment,
+                                       settings: Settings) -> None:
+    name, marker = fqdn("db", services), marker_name(settings.run_id, "dns")
     out = node_probe(node, "mongosh show dbs via DNS name",
-                     ["mongosh", "--host", name, "--port", "$DB_SERVICE_PORT", "--write-marker", "kg_dns"])
+                     ["mongosh", "--host", name, "--port", "$DB_SERVICE_PORT", "--write-marker", marker])
     assert out.ok, out.explain()
-    assert "kg_dns" in out.details.get("databases", []), f"`show dbs` via {name}: {out.details.get('stdout')!r}"
+    assert marker in out.details.get("databases", []), f"`show dbs` via {name}: {out.details.get('stdout')!r}"
 
 
 @pytest.mark.triage("db")

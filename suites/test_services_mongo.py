@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import time
@@ -29,6 +28,7 @@ from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.services.clients import ProbeOutcome, probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment
+from kubegate.services.markers import marker_name
 from kubegate.services.probes.mongosh import install_mongosh, parse_show_dbs
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
@@ -36,8 +36,8 @@ PORTAL = ["--host", "$DB_SERVICE_HOST", "--port", "$DB_SERVICE_PORT"]
 
 
 def _marker(settings: Settings, where: str) -> str:
-    """A database name unique to this run and origin (MongoDB names: no dots, < 64 bytes)."""
-    return re.sub(r"[^a-z0-9_]", "_", f"kg_{settings.run_id}_{where}".lower())[:60]
+    """This run's marker database for `where` (dropped at the run's end)."""
+    return marker_name(settings.run_id, where)
 
 
 def _write_marker(write: Callable[[list[str]], ProbeOutcome], database: str) -> None:

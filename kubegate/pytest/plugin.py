@@ -177,6 +177,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         print(f"kubegate: cleanup of run {settings.run_id} failed ({exc}); run `kubegate sweep`")
     if worker or not settings.used_marker().is_file():
         return  # only the controller decides about the shared cluster
+    if settings.deployed_marker().is_file():
+        _drop_marker_databases(settings)
     for kind in cleanup.RUN_MARKERS:
         settings.run_marker(kind).unlink(missing_ok=True)
     if settings.cluster != "vagrant":
@@ -186,3 +188,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             settings.provider().down(purge=settings.destroy == "always")
         except KubegateError as exc:
             print(f"kubegate: destroying the cluster failed: {exc}")
+
+
+def _drop_marker_databases(settings: Settings) -> None:
+    """The databases this run wrote for its `show dbs` checks (kubegate.services.markers)."""
+    from kubegate.services import markers
+    provider = settings.provider()
+    try:
+        with cleanup.shielded():
+            host, port = markers.public_db(provider, settings.namespace)
+            markers.drop_run_markers(host, port, settings.run_id)
+    except KubegateError as exc:
+        print(f"kubegate: {exc}; `kubegate sweep` drops them later")

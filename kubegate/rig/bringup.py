@@ -33,6 +33,7 @@ class Context:
     digests: dict[str, str] = field(default_factory=dict)  # node -> digest of what it is provisioned with
     started: float = 0.0  # when machines were (re)started, if any was
     touched: bool = False  # whether any machine was created or started
+    addons_applied: bool = False  # the add-ons were (re)applied: their rollout is still to wait for
 
     @property
     def state(self) -> Path:

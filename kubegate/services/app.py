@@ -12,15 +12,18 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kubegate.errors import KubegateError
+from kubegate.kube import stamps
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
-from kubegate.services import manifests, webtls
+from kubegate.services import manifests, unchanged, webtls
 from kubegate.services.deploy import Deployment, manifest_values, replace_stale_pods
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
+CONTROLLERS_RC = {f"{name}-rc": name for name in CONTROLLERS}  # manifest -> controller
 TLS_SECRET = "pulp-web-tls"
 
 
@@ -76,21 +79,29 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
     prog = progress or Progress("kubegate deploy")
     k = provider.kubectl(ns)
     values = manifest_values(provider, ns, provider.images(), app=True)
+    names = ["pulp-web-service", *(f"{name}-rc" for name in CONTROLLERS)]
+    docs = {name: manifests.load_manifest(name, values) for name in names}
+    digest = stamps.digest(json.dumps(d, sort_keys=True) for d in docs.values())
     with prog.phase("deploy: pulp app"):
         ca = _tls_secret(k, provider, ns)
-        k.apply(manifests.render_manifest("pulp-web-service", values))
-        for name in CONTROLLERS:
-            k.apply(manifests.render_manifest(f"{name}-rc", values))
-            replace_stale_pods(k, name)
+        listing = unchanged.Listing.read(k)
+        # Pods younger than db and msg: they found them through the Services' variables.
+        if listing is not None and listing.stale(digest, ["web"], CONTROLLERS, discovered=["db", "msg"]) is None:
+            return read_app(provider, deployment, ca, listing.get("Service", "web"))
+        for name in names:
+            k.apply(stamps.as_list(stamps.stamp(docs[name], digest)))
+            if name in CONTROLLERS_RC:
+                replace_stale_pods(k, CONTROLLERS_RC[name])
     with prog.phase("deploy: pulp app ready"):
         for name, want in CONTROLLERS.items():
             wait_ready_pods(k, name, want)
     return read_app(provider, deployment, ca)
 
 
-def read_app(provider: ClusterProvider, deployment: Deployment, ca: Path | None = None) -> App:
+def read_app(provider: ClusterProvider, deployment: Deployment, ca: Path | None = None,
+             svc: dict[str, Any] | None = None) -> App:
     """What deploy_app made, read back (later xdist workers of a run)."""
-    svc = provider.kubectl(deployment.namespace).get_json("service", "web")
+    svc = svc or provider.kubectl(deployment.namespace).get_json("service", "web")
     ports = {p["name"]: int(p["port"]) for p in svc["spec"]["ports"]}
     return App(deployment.namespace, provider.public_ip, ports["http"], ports["https"],
                ca or provider.serving_ca()[0])

@@ -10,6 +10,7 @@ run report.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
@@ -40,7 +41,7 @@ class ProbeOutcome:
         return f"{self.name} from {self.origin}: {self.error or 'ok'}"
 
 
-def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str, Any]:
+def client_pod(name: str, node: str | None, image: str, run_id: str | None) -> dict[str, Any]:
     """A pod that idles so probes can be exec'd in it; pinned to `node` unless None.
 
     A pinned client tolerates a cordon (as DaemonSet pods do): a disruptive suite cordoning
@@ -49,12 +50,14 @@ def client_pod(name: str, node: str | None, image: str, run_id: str) -> dict[str
                        labels={CLIENT_LABEL: "true"}, tolerate_cordon=node is not None)
 
 
-def start_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
-    """Create one client pod per node without waiting for them: node -> pod name."""
+def start_clients(k: Kubectl, image: str, nodes: list[str], run_id: str | None, prefix: str,
+                  client_set: str | None = None) -> dict[str, str]:
+    """Create one client pod per node without waiting for them: node -> pod name. The set
+    label is the prefix unless `client_set` names a set kept across runs (no run label then)."""
     pods = {node: f"{prefix}-{node}" for node in nodes}
     items = [client_pod(name, node, image, run_id) for node, name in pods.items()]
     for item in items:
-        item["metadata"]["labels"][CLIENT_SET_LABEL] = prefix
+        item["metadata"]["labels"][CLIENT_SET_LABEL] = client_set or prefix
     k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     return pods
 
@@ -68,6 +71,60 @@ def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix
     pods = start_clients(k, image, nodes, run_id, prefix)
     wait_clients(k, prefix)
     return pods
+
+
+#: The client set serial runs keep between runs (CLIENT_SET_LABEL's value).
+WARM_SET = "warm"
+
+
+def _born(obj: dict[str, Any]) -> str:
+    return str(obj["metadata"].get("creationTimestamp", ""))
+
+
+def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
+                        discovered: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    """One client pod per node that serial runs keep, like db and msg: (node -> pod name, the
+    pods not Ready yet, for `wait_ready`).
+
+    Starting three client pods was the longest wait of a warm smoke run (about two seconds)
+    for pods that only idle. A kept pod is reused only while it runs the client image wanted
+    now and is younger than the `discovered` Services (its variables name them); otherwise it
+    is replaced. These pods carry no run label, so a run's cleanup leaves them; they go with
+    the services' namespace (`kubegate undeploy`). Callers hold a lock: two runs of one
+    checkout must not build the set at once."""
+    listing = k.get_json("services,pods")["items"]
+    services = [o for o in listing if o["kind"] == "Service" and o["metadata"]["name"] in discovered]
+    since = max((_born(s) for s in services), default="")
+    keep: dict[str, dict[str, Any]] = {}
+    stale: list[str] = []
+    for pod in listing:
+        labels = pod["metadata"].get("labels") or {}
+        if pod["kind"] != "Pod" or labels.get(CLIENT_SET_LABEL) != WARM_SET or pod["metadata"].get("deletionTimestamp"):
+            continue
+        node = (pod["spec"].get("nodeSelector") or {}).get("kubernetes.io/hostname", "")
+        current = (pod["spec"]["containers"][0]["image"] == image and _born(pod) >= since
+                   and pod.get("status", {}).get("phase") in ("Pending", "Running"))
+        if current and node not in keep:
+            keep[node] = pod
+        else:
+            stale.append(pod["metadata"]["name"])
+    if stale:
+        k.run_e("delete", "pod", *stale, "--ignore-not-found", "--wait=false")
+    pods = {node: pod["metadata"]["name"] for node, pod in keep.items() if node in nodes}
+    missing = [node for node in nodes if node not in keep]
+    if missing:
+        pods.update(start_clients(k, image, missing, None, f"kg-client-{secrets.token_hex(2)}", WARM_SET))
+    return pods, [pods[node] for node in nodes if node in missing or not _ready(keep[node])]
+
+
+def wait_ready(k: Kubectl, pods: list[str], timeout: float = 120) -> None:
+    for pod in pods:
+        k.wait(f"pod/{pod}", "condition=Ready", timeout=timeout)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in pod.get("status", {}).get("conditions") or [])
 
 
 def delete_clients(k: Kubectl, pods: dict[str, str]) -> None:

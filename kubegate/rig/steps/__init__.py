@@ -1,7 +1,7 @@
 """The local cluster's bring-up steps, in the order `PLAN` runs them."""
 
 from kubegate.rig.bringup import Plan
-from kubegate.rig.steps.addons import DeployAddons
+from kubegate.rig.steps.addons import ApplyAddons, DeployAddons
 from kubegate.rig.steps.binaries import BuildBinaries
 from kubegate.rig.steps.dist import AssembleDist
 from kubegate.rig.steps.images import BuildImages
@@ -22,7 +22,7 @@ PLAN: Plan = (
     StartMachines(),
     ProvisionChanged(),
     RestartStoppedUnits(),
-    WaitReady(),
+    (WaitReady(), ApplyAddons()),
     DeployAddons(),
 )
 

@@ -1,24 +1,27 @@
-"""Cluster add-ons after the nodes are Ready: CoreDNS (kube-dns), applied only when changed.
+"""Cluster add-ons: CoreDNS (kube-dns), applied only when changed.
 
 The manifest's digest rides on the Deployment as an annotation, so a warm bring-up costs one
-`kubectl get`; a fresh cluster (or a changed manifest or image) gets an apply and a rollout
-wait that names the pod's state when CoreDNS cannot become available.
+`kubectl get`; a fresh cluster (or a changed manifest or image) gets an apply beside the nodes'
+Ready wait, then a rollout wait that names the pod's state when CoreDNS cannot become available.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import time
 from string import Template
+from typing import Any
 
 import yaml
 
 from kubegate.errors import KubegateError
+from kubegate.kube import stamps
+from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
 
-DIGEST_ANNOTATION = "kubegate.io/manifest-digest"
 ROLLOUT_TIMEOUT_S = 120
+API_TIMEOUT_S = 120
 
 
 def render_coredns(ctx: Context) -> tuple[str, str]:
@@ -28,29 +31,64 @@ def render_coredns(ctx: Context) -> tuple[str, str]:
     except (KeyError, ValueError) as exc:
         raise KubegateError(f"{path}: placeholder problem ({exc}); "
                             "only ${DNS_IP} and ${COREDNS_IMAGE} exist") from None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = stamps.digest([text])
     docs = [d for d in yaml.safe_load_all(text) if d]
     deployments = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"].get("name") == "coredns"]
     if len(deployments) != 1:
         raise KubegateError(f"{path}: expected one Deployment named coredns, found {len(deployments)}")
-    deployments[0]["metadata"].setdefault("annotations", {})[DIGEST_ANNOTATION] = digest
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}), digest
+    stamps.stamp(deployments, digest)
+    return stamps.as_list(docs), digest
 
 
-class DeployAddons:
-    name = "add-ons"
+def _coredns(k: Kubectl, deadline: float) -> dict[str, Any] | None:
+    """The coredns Deployment, None if absent. On a fresh cluster this runs beside the Ready
+    wait, while the API server may still be starting: retried until `deadline`."""
+    while True:
+        res = k.run_e("get", "deployment", "coredns", "-o", "json", timeout=20)
+        if res.returncode == 0:
+            found: dict[str, Any] = json.loads(res.stdout)
+            return found
+        if "NotFound" in res.stderr:
+            return None
+        if time.monotonic() > deadline:
+            raise KubegateError(f"the API server did not answer for the add-ons within {API_TIMEOUT_S} s: "
+                                f"{res.stderr.strip()[-300:]}")
+        time.sleep(1)
+
+
+class ApplyAddons:
+    """Applied as soon as the API server answers, side by side with the Ready wait: CoreDNS's
+    pods are scheduled the moment a node is Ready instead of after the wait."""
+
+    name = "add-ons apply"
 
     def run(self, ctx: Context) -> str:
         k = ctx.machines.kubectl("kube-system")
         manifest, digest = render_coredns(ctx)
-        res = k.run_e("get", "deployment", "coredns", "-o", "json", timeout=20)
-        if res.returncode == 0:
-            dep = json.loads(res.stdout)
-            same = dep["metadata"].get("annotations", {}).get(DIGEST_ANNOTATION) == digest
-            available = dep.get("status", {}).get("availableReplicas", 0) >= 1
-            if same and available:
-                return f"CoreDNS unchanged ({qualified(ctx.refs['coredns'])}), kube-dns {ctx.spec.dns_ip}"
-        k.apply(manifest)
+        deadline = time.monotonic() + API_TIMEOUT_S
+        dep = _coredns(k, deadline)
+        if dep is not None and stamps.carries(dep, digest) and dep.get("status", {}).get("availableReplicas", 0) >= 1:
+            return f"CoreDNS unchanged ({qualified(ctx.refs['coredns'])})"
+        while True:
+            res = k.run_e("apply", "-f", "-", stdin=manifest, timeout=60)
+            if res.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise KubegateError(f"applying cluster/addons/coredns.yaml failed: {res.stderr.strip()[-300:]}")
+            time.sleep(1)
+        ctx.addons_applied = True
+        return "CoreDNS applied"
+
+
+class DeployAddons:
+    """The add-ons available: the rollout of what ApplyAddons applied, named when it fails."""
+
+    name = "add-ons"
+
+    def run(self, ctx: Context) -> str:
+        if not ctx.addons_applied:
+            return f"CoreDNS available, kube-dns {ctx.spec.dns_ip}"
+        k = ctx.machines.kubectl("kube-system")
         wait = k.run_e("rollout", "status", "deployment/coredns", f"--timeout={ROLLOUT_TIMEOUT_S}s",
                        timeout=ROLLOUT_TIMEOUT_S + 15)
         if wait.returncode != 0:
