@@ -1,11 +1,13 @@
 """Parsing probe output from pods and the host, and the services reader/writer lock."""
 
+import json
 import multiprocessing
 import time
 from pathlib import Path
+from typing import Any
 
 from kubegate.runs.locks import flock
-from kubegate.services.clients import _outcome, client_pod
+from kubegate.services.clients import CLIENT_SET_LABEL, WARM_SET, _outcome, client_pod, ensure_warm_clients
 
 
 def test_last_json_line_is_the_result() -> None:
@@ -50,3 +52,44 @@ def test_exclusive_waits_for_shared_holders(tmp_path: Path) -> None:
     for r in readers:
         r.join()
     assert waited > 0.2, "the exclusive lock must wait for both shared holders"
+
+
+class _FakeKubectl:
+    """Answers `get services,pods` from a fixed listing and records what would change."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        self.items, self.deleted, self.applied = items, list[str](), list[dict[str, Any]]()
+
+    def get_json(self, *args: str) -> dict[str, Any]:
+        return {"items": self.items}
+
+    def run_e(self, *args: str, **_: Any) -> None:
+        self.deleted += [a for a in args[2:] if not a.startswith("--")]
+
+    def apply(self, manifest: str) -> None:
+        self.applied += json.loads(manifest)["items"]
+
+
+def _kept(name: str, node: str, image: str = "client:1", born: str = "2026-01-02T00:00:00Z",
+          ready: bool = True) -> dict[str, Any]:
+    pod = client_pod(name, node, image, None)
+    pod["metadata"]["labels"][CLIENT_SET_LABEL] = WARM_SET
+    pod["metadata"]["creationTimestamp"] = born
+    pod["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}
+    return pod
+
+
+def test_kept_clients_are_reused_replaced_and_completed() -> None:
+    """Reused while current; replaced when on another image or older than a Service they
+    discover; a node without one gets one; a pod not Ready yet is waited for."""
+    services = [{"kind": "Service", "metadata": {"name": n, "creationTimestamp": "2026-01-01T00:00:00Z"}}
+                for n in ("db", "msg")]
+    k = _FakeKubectl([*services, _kept("a", "minion-1"), _kept("b", "minion-2", image="client:0"),
+                      _kept("c", "minion-3", born="2025-12-31T00:00:00Z"), _kept("d", "minion-4", ready=False)])
+    nodes = ["minion-1", "minion-2", "minion-3", "minion-4"]
+    pods, pending = ensure_warm_clients(k, "client:1", nodes, ("db", "msg"))  # type: ignore[arg-type]
+    assert pods["minion-1"] == "a" and pods["minion-4"] == "d"
+    assert sorted(k.deleted) == ["b", "c"]
+    assert sorted(p["spec"]["nodeSelector"]["kubernetes.io/hostname"] for p in k.applied) == ["minion-2", "minion-3"]
+    assert all("kubegate.io/run-id" not in p["metadata"]["labels"] for p in k.applied), "kept pods outlive runs"
+    assert sorted(pending) == sorted([pods["minion-2"], pods["minion-3"], "d"])

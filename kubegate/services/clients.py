@@ -22,7 +22,7 @@ from kubegate.kube import objects
 from kubegate.kube.kubectl import Kubectl
 
 CLIENT_LABEL = "kubegate.io/client"
-CLIENT_SET_LABEL = "kubegate.io/client-set"  # the prefix: one wait for a set of client pods
+CLIENT_SET_LABEL = "kubegate.io/client-set"  # WARM_SET: the pods runs keep and share
 
 
 @dataclass(frozen=True)
@@ -50,30 +50,17 @@ def client_pod(name: str, node: str | None, image: str, run_id: str | None) -> d
                        labels={CLIENT_LABEL: "true"}, tolerate_cordon=node is not None)
 
 
-def start_clients(k: Kubectl, image: str, nodes: list[str], run_id: str | None, prefix: str,
-                  client_set: str | None = None) -> dict[str, str]:
-    """Create one client pod per node without waiting for them: node -> pod name. The set
-    label is the prefix unless `client_set` names a set kept across runs (no run label then)."""
+def start_clients(k: Kubectl, image: str, nodes: list[str], prefix: str) -> dict[str, str]:
+    """Create one client pod of the kept set per node without waiting for them: node -> pod name."""
     pods = {node: f"{prefix}-{node}" for node in nodes}
-    items = [client_pod(name, node, image, run_id) for node, name in pods.items()]
+    items = [client_pod(name, node, image, None) for node, name in pods.items()]
     for item in items:
-        item["metadata"]["labels"][CLIENT_SET_LABEL] = client_set or prefix
+        item["metadata"]["labels"][CLIENT_SET_LABEL] = WARM_SET
     k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
     return pods
 
 
-def wait_clients(k: Kubectl, prefix: str) -> None:
-    k.wait("pod", "condition=Ready", timeout=120, selector=f"{CLIENT_LABEL}=true,{CLIENT_SET_LABEL}={prefix}")
-
-
-def create_clients(k: Kubectl, image: str, nodes: list[str], run_id: str, prefix: str) -> dict[str, str]:
-    """One client pod per node; returns node -> pod name once all are Running."""
-    pods = start_clients(k, image, nodes, run_id, prefix)
-    wait_clients(k, prefix)
-    return pods
-
-
-#: The client set serial runs keep between runs (CLIENT_SET_LABEL's value).
+#: The client set runs keep between them (CLIENT_SET_LABEL's value).
 WARM_SET = "warm"
 
 
@@ -83,7 +70,7 @@ def _born(obj: dict[str, Any]) -> str:
 
 def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
                         discovered: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    """One client pod per node that serial runs keep, like db and msg: (node -> pod name, the
+    """One client pod per node that runs keep, like db and msg: (node -> pod name, the
     pods not Ready yet, for `wait_ready`).
 
     Starting three client pods was the longest wait of a warm smoke run (about two seconds)
@@ -113,7 +100,7 @@ def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
     pods = {node: pod["metadata"]["name"] for node, pod in keep.items() if node in nodes}
     missing = [node for node in nodes if node not in keep]
     if missing:
-        pods.update(start_clients(k, image, missing, None, f"kg-client-{secrets.token_hex(2)}", WARM_SET))
+        pods.update(start_clients(k, image, missing, f"kg-client-{secrets.token_hex(2)}"))
     return pods, [pods[node] for node in nodes if node in missing or not _ready(keep[node])]
 
 
@@ -125,11 +112,6 @@ def wait_ready(k: Kubectl, pods: list[str], timeout: float = 120) -> None:
 def _ready(pod: dict[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in pod.get("status", {}).get("conditions") or [])
-
-
-def delete_clients(k: Kubectl, pods: dict[str, str]) -> None:
-    if pods:
-        k.run_e("delete", "pod", *pods.values(), "--ignore-not-found", "--wait=false")
 
 
 def _outcome(name: str, origin: str, stdout: str, stderr: str, rc: int) -> ProbeOutcome:
