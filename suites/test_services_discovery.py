@@ -29,13 +29,27 @@ def pod_env(k: Kubectl, pod: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
+@pytest.fixture(scope="module")
+def env_of(services_kubectl: Kubectl) -> Callable[[str], dict[str, str]]:
+    """A pod's environment, read once per pod: it is fixed when the container starts, and the
+    db and msg cases of a node read the same pod."""
+    seen: dict[str, dict[str, str]] = {}
+
+    def read(pod: str) -> dict[str, str]:
+        if pod not in seen:
+            seen[pod] = pod_env(services_kubectl, pod)
+        return seen[pod]
+    return read
+
+
 @pytest.mark.smoke
 @pytest.mark.parametrize("service", SERVICES)
 def test_pod_created_after_service_carries_its_variables(
-    service: str, node: str, services: Deployment, services_kubectl: Kubectl, client_on: Callable[[str], str]
+    service: str, node: str, services: Deployment, env_of: Callable[[str], dict[str, str]],
+    client_on: Callable[[str], str]
 ) -> None:
     """On every node: the variables come from that node's kubelet."""
-    env = pod_env(services_kubectl, client_on(node))
+    env = env_of(client_on(node))
     name, ip, port = service.upper(), services.cluster_ips[service], services.ports[service]
     expected = {
         f"{name}_SERVICE_HOST": ip,

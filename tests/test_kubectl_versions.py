@@ -135,6 +135,24 @@ def test_client_version_of_a_fake_binary(tmp_path: Path) -> None:
     assert kv.client_version(os.devnull).startswith("cannot run")
 
 
+def test_client_versions_are_remembered_until_the_binary_changes(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    fake = tmp_path / "kubectl.1.33"
+    fake.write_text(f"#!/bin/sh\necho x >> {runs}\ncat <<'EOF'\n" + _client_json("33", "v1.33.1") + "\nEOF\n")
+    fake.chmod(0o755)
+    cache = tmp_path / "versions.json"
+    for _ in range(2):
+        assert kv.probe_clients([str(fake)], cache) == [(str(fake), (1, 33, "v1.33.1"))]
+    assert runs.read_text().count("x") == 1, "the second probe came from the cache"
+    fake.write_text(fake.read_text() + "\n")  # rebuilt: another size
+    kv.probe_clients([str(fake)], cache)
+    assert runs.read_text().count("x") == 2
+    broken = tmp_path / "kubectl.1.99"
+    broken.write_text("#!/bin/sh\nexit 3\n")
+    broken.chmod(0o755)
+    assert isinstance(kv.probe_clients([str(broken)], cache)[0][1], str), "failures are not remembered"
+
+
 def test_tally_summary_for_the_report() -> None:
     disc = Discovery(server=(1, 34), in_skew=[KubectlBinary(minor=33, path="/k/kubectl.1.33")],
                      rejected=[("/k/kubectl.1.32", "client 1.32 outside ±1 of server 1.34")])

@@ -14,6 +14,7 @@ processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,6 +24,9 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from kubegate.paths import cache_dir
 
 ENV_BINARY = "KUBEGATE_KUBECTL"
 SKEW = 1
@@ -211,9 +215,42 @@ def server_minor(kubeconfig: Path, context: str | None, binary: str, timeout: fl
         return None
 
 
-def probe_clients(paths: Sequence[str]) -> list[tuple[str, tuple[int, int, str] | str]]:
-    with ThreadPoolExecutor(max_workers=max(1, min(8, len(paths)))) as pool:
-        return list(zip(paths, pool.map(client_version, paths), strict=True))
+def _identity(path: str) -> str:
+    """A binary as found on disk: replaced or rebuilt, it is probed again."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    return f"{os.path.realpath(path)}:{st.st_size}:{st.st_mtime_ns}"
+
+
+def probe_clients(paths: Sequence[str], cache: Path | None = None) -> list[tuple[str, tuple[int, int, str] | str]]:
+    """Each binary's client version. Versions read before are remembered in `cache` (every
+    run, and every xdist worker, used to start each local kubectl once more to learn them)."""
+    cache = cache or cache_dir() / "kubectl-versions.json"
+    try:
+        known: dict[str, list[Any]] = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        known = {}
+    ids = {path: _identity(path) for path in paths}
+    todo = [path for path in paths if not (ids[path] and ids[path] in known)]
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(todo) or 1))) as pool:
+        fresh = dict(zip(todo, pool.map(client_version, todo), strict=True))
+    learned = {ids[p]: list(v) for p, v in fresh.items() if ids[p] and not isinstance(v, str)}
+    if learned:
+        with contextlib.suppress(OSError):
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({**known, **learned}))
+            tmp.replace(cache)
+    out: list[tuple[str, tuple[int, int, str] | str]] = []
+    for path in paths:
+        if path in fresh:
+            out.append((path, fresh[path]))
+        else:
+            major, minor, git = known[ids[path]]
+            out.append((path, (int(major), int(minor), str(git))))
+    return out
 
 
 def local_candidates(default: str = "kubectl") -> list[str]:

@@ -203,13 +203,13 @@ def undeploy(provider: ClusterProvider, namespace: str | None = None) -> None:
 
 
 def restart_counts(k: Kubectl) -> dict[str, tuple[str, int]]:
-    """pod uid -> (pod name on node, container restarts) for the db and msg pods."""
+    """pod uid -> (pod name on node, container restarts) for the db and msg pods (one listing:
+    it is read before and after every connectivity suite)."""
     counts: dict[str, tuple[str, int]] = {}
-    for service in SERVICES:
-        for pod in k.get_json("pods", "-l", f"name={service}")["items"]:
-            restarts = sum(int(c.get("restartCount", 0)) for c in pod.get("status", {}).get("containerStatuses") or [])
-            where = f"{pod['metadata']['name']} on {pod['spec'].get('nodeName', '?')}"
-            counts[pod["metadata"]["uid"]] = (where, restarts)
+    for pod in k.get_json("pods", "-l", f"name in ({','.join(SERVICES)})")["items"]:
+        restarts = sum(int(c.get("restartCount", 0)) for c in pod.get("status", {}).get("containerStatuses") or [])
+        where = f"{pod['metadata']['name']} on {pod['spec'].get('nodeName', '?')}"
+        counts[pod["metadata"]["uid"]] = (where, restarts)
     return counts
 
 
