@@ -213,6 +213,7 @@ def test_get_single_object_is_the_object_not_a_list(kc: Kubectl) -> None:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_get_table_matches_golden(kc: Kubectl, contract_ns: ContractNs, golden: GoldenFiles, settings: Settings,
                                   kind: str) -> None:
+    literals = contract_ns.literals()  # first: it waits for the pods, whose state the table shows
     out = _ok(kc.run_e("get", kind))
     if kind == "nodes" and settings.cluster != "vagrant":
         # The golden file is the local cluster's three minions; any other cluster's table is
@@ -220,7 +221,7 @@ def test_get_table_matches_golden(kc: Kubectl, contract_ns: ContractNs, golden: 
         expected = normalise(_nodes_table(json.loads(kc.run("get", "--raw", "/api/v1/nodes").stdout)["items"]))
         assert normalise(out) == expected, f"`kubectl get nodes`:\n{out}\nexpected (from the API):\n{expected}"
         return
-    golden.check(f"get-{kind}", out, contract_ns.literals())
+    golden.check(f"get-{kind}", out, literals)
 
 
 def _nodes_table(items: list[dict[str, Any]]) -> str:
