@@ -4,9 +4,9 @@ cached: `kubegate down` then `kubegate up` (machines recreated, every cache warm
 release gate on a running cluster (`pytest suites/ -m smoke`); full: every kubegate suite
 (`-m "not upstream"`: upstream's 75 specs run in their own e2e.test processes and take three
 minutes whatever pytest does), serial and with `-n 4`. Each is timed as a user would time it
-(the whole command), N times, and printed as min/median/max so a regression is one glance away. A cold measurement needs empty caches
-(KUBEGATE_CACHE pointing at an empty folder, and the kubegate/* images removed) and is left to
-the documented procedure in docs/architecture.md.
+(the whole command), N times, and printed as min/median/max so a regression is one glance away.
+A cold measurement needs empty caches (the Go caches, KUBEGATE_CACHE, and the kubegate/* images
+removed) and is left to the documented procedure in docs/architecture.md.
 """
 
 from __future__ import annotations
