@@ -51,7 +51,7 @@ def echo(cluster: ClusterProvider, settings: Settings, pytestconfig: pytest.Conf
              for n in collected_nodes(pytestconfig)]
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
            "spec": {"selector": {"app": "kg-echo"}, "ports": [{"port": 80, "targetPort": ECHO_PORT}]}}
-    kn.apply(json.dumps(objects.pod_list([*items, svc])))
+    kn.apply(json.dumps(objects.object_list([*items, svc])))
     kn.wait("pod", "condition=Ready", timeout=120, selector="app=kg-echo")
     pods = {p["spec"]["nodeName"]: p for p in kn.get_json("pods", "-l", "app=kg-echo")["items"]}
     pods["__service__"] = kn.get_json("service", "echo")

@@ -11,6 +11,7 @@ harness that only works with one client version is testing the client, not the c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -75,19 +76,16 @@ class ContractNs:
     name: str
     images: dict[str, str]
     k: Kubectl = field(repr=False)
-    _rc_pod: str = ""
 
-    @property
+    @functools.cached_property
     def rc_pod(self) -> str:
         """The RC's pod, once both pods are Ready: waited for on first use, so the tests about
         Services, errors and flags do not wait for pods to start."""
-        if not self._rc_pod:
-            self.k.wait("pod/kg-pod", "condition=Ready", timeout=90)
-            self.k.wait("rc/kg-rc", "jsonpath={.status.readyReplicas}=1", timeout=90)
-            rc_pods = self.k.run("get", "pods", "-l", "app=kg-rc", "-o", NAMES_JSONPATH).stdout.split()
-            assert len(rc_pods) == 1, f"RC kg-rc should own exactly one pod, found {rc_pods}"
-            self._rc_pod = rc_pods[0]
-        return self._rc_pod
+        self.k.wait("pod/kg-pod", "condition=Ready", timeout=90)
+        self.k.wait("rc/kg-rc", "jsonpath={.status.readyReplicas}=1", timeout=90)
+        rc_pods = self.k.run("get", "pods", "-l", "app=kg-rc", "-o", NAMES_JSONPATH).stdout.split()
+        assert len(rc_pods) == 1, f"RC kg-rc should own exactly one pod, found {rc_pods}"
+        return rc_pods[0]
 
     def literals(self) -> dict[str, str]:
         """Run-specific strings -> placeholders, for golden comparisons."""
@@ -110,7 +108,7 @@ def contract_ns(cluster: ClusterProvider, kubectl_best: Kubectl,
                                                      labels={"app": "kg-rc"})}}
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kg-svc"},
            "spec": {"selector": {"app": "kg-rc"}, "ports": [{"port": 80, "targetPort": 8080}]}}
-    k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": [pod, rc, svc]}))
+    k.apply(json.dumps(objects.object_list([pod, rc, svc])))
     return ContractNs(ns, {"client": image}, k)
 
 

@@ -8,6 +8,7 @@ too early lacks them.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 
@@ -33,13 +34,7 @@ def pod_env(k: Kubectl, pod: str) -> dict[str, str]:
 def env_of(services_kubectl: Kubectl) -> Callable[[str], dict[str, str]]:
     """A pod's environment, read once per pod: it is fixed when the container starts, and the
     db and msg cases of a node read the same pod."""
-    seen: dict[str, dict[str, str]] = {}
-
-    def read(pod: str) -> dict[str, str]:
-        if pod not in seen:
-            seen[pod] = pod_env(services_kubectl, pod)
-        return seen[pod]
-    return read
+    return functools.cache(lambda pod: pod_env(services_kubectl, pod))
 
 
 @pytest.mark.smoke

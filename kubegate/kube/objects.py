@@ -7,6 +7,7 @@ and waiting 30 s for `sleep` to die is waste) and the run's labels when a run id
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from kubegate.kube.namespaces import labels as run_labels
@@ -60,5 +61,6 @@ def pod(name: str, image: str, command: list[str] | None = None, **options: Any)
     return {"apiVersion": "v1", "kind": "Pod", **pod_template(name, image, command, **options)}
 
 
-def pod_list(items: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "List", "items": items}
+def object_list(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """A v1 List: several objects in one `kubectl apply -f -`."""
+    return {"apiVersion": "v1", "kind": "List", "items": list(items)}

@@ -13,6 +13,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from kubegate.kube import objects
+
 DIGEST_ANNOTATION = "kubegate.io/manifest-digest"
 
 
@@ -24,6 +26,11 @@ def digest(texts: Iterable[str]) -> str:
     return h.hexdigest()[:16]
 
 
+def digest_of(docs: Iterable[dict[str, Any]]) -> str:
+    """The digest of parsed objects (key order does not count)."""
+    return digest(json.dumps(d, sort_keys=True) for d in docs)
+
+
 def stamp(docs: Iterable[dict[str, Any]], value: str) -> list[dict[str, Any]]:
     """The objects with the digest annotation set on each (in place; returned for chaining)."""
     out = list(docs)
@@ -32,9 +39,9 @@ def stamp(docs: Iterable[dict[str, Any]], value: str) -> list[dict[str, Any]]:
     return out
 
 
-def as_list(docs: Iterable[dict[str, Any]]) -> str:
-    """One `kubectl apply -f -` input for several objects."""
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": list(docs)})
+def stamped(docs: Iterable[dict[str, Any]], value: str) -> str:
+    """The `kubectl apply -f -` input for `docs`, each stamped with `value`."""
+    return json.dumps(objects.object_list(stamp(docs, value)))
 
 
 def carries(obj: dict[str, Any], value: str) -> bool:

@@ -27,9 +27,10 @@ class NodeInfo:
     kubelet_version: str
 
 
-def is_ready(node: dict[str, Any]) -> bool:
+def is_ready(obj: dict[str, Any]) -> bool:
+    """A node's or a pod's Ready condition is True."""
     return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in node.get("status", {}).get("conditions") or [])
+               for c in obj.get("status", {}).get("conditions") or [])
 
 
 def is_schedulable(node: dict[str, Any]) -> bool:

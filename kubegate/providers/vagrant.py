@@ -95,17 +95,7 @@ class VagrantProvider(ClusterProvider):
             return path
         ips = {n.name: n.ip for n in self.spec.nodes}
         out, host = [stamp], ""
-        keys = {name: self.root / ".vagrant" / "machines" / name / "docker" / "private_key" for name in ips}
-        if all(key.is_file() for key in keys.values()):
-            # What `vagrant ssh-config` prints for these machines, without its Ruby start-up
-            # (3-4 s, most of a cached bring-up's "node units" step): the key Vagrant inserted
-            # at the first boot, user vagrant, the fixed address.
-            for name, ip in ips.items():
-                out.append(f"Host {name}\n  HostName {ip}\n  User vagrant\n  Port 22\n"
-                           f"  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n"
-                           f"  PasswordAuthentication no\n  IdentityFile {keys[name]}\n  IdentitiesOnly yes\n"
-                           f"  LogLevel FATAL\n\n")
-        for line in [] if len(out) > 1 else self._vagrant().ssh_config().splitlines():
+        for line in (self._inserted_keys_config(ips) or self._vagrant().ssh_config()).splitlines():
             key = line.strip().split(" ", 1)
             if key[0] == "Host" and len(key) == 2:
                 host = key[1].strip()
@@ -119,6 +109,19 @@ class VagrantProvider(ClusterProvider):
         tmp.write_text("".join(out))
         tmp.replace(path)
         return path
+
+    def _inserted_keys_config(self, ips: dict[str, str]) -> str:
+        """What `vagrant ssh-config` prints for docker machines, without its Ruby start-up
+        (3-4 s, most of a cached bring-up's "node units" step): the key Vagrant inserted at the
+        first boot, user vagrant. "" when a machine has no such key (not created yet, or
+        another provider): then Vagrant is asked."""
+        keys = {name: self.root / ".vagrant" / "machines" / name / "docker" / "private_key" for name in ips}
+        if not all(key.is_file() for key in keys.values()):
+            return ""
+        return "".join(f"Host {name}\n  HostName {ip}\n  User vagrant\n  Port 22\n"
+                       f"  UserKnownHostsFile /dev/null\n  StrictHostKeyChecking no\n"
+                       f"  PasswordAuthentication no\n  IdentityFile {keys[name]}\n  IdentitiesOnly yes\n"
+                       f"  LogLevel FATAL\n\n" for name, ip in ips.items())
 
     # -- lifecycle -------------------------------------------------------------------
     def _vagrant(self, log: str = "vagrant.log") -> vagrant.Vagrant:

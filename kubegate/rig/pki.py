@@ -496,6 +496,13 @@ class _Builder:
         return issue_leaf(profile, pub, ca_key, ca_cert, self.now)
 
 
+def _key_usage(signs_certificates: bool) -> x509.KeyUsage:
+    """Signatures only (ECDSA keys), plus certificate and CRL signing for a CA."""
+    return x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                         data_encipherment=False, key_agreement=False, key_cert_sign=signs_certificates,
+                         crl_sign=signs_certificates, encipher_only=False, decipher_only=False)
+
+
 def issue_ca(subject: x509.Name, key: ec.EllipticCurvePrivateKey, now: dt.datetime) -> x509.Certificate:
     """A self-signed CA for `subject`: the cluster's, or any other kubegate signs with."""
     pub = key.public_key()
@@ -508,20 +515,7 @@ def issue_ca(subject: x509.Name, key: ec.EllipticCurvePrivateKey, now: dt.dateti
         .not_valid_before(now - BACKDATE)
         .not_valid_after(now + CA_VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(signs_certificates=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(pub), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(pub), critical=False)
         .sign(key, hashes.SHA256())
@@ -547,20 +541,7 @@ def issue_leaf(
         .not_valid_after(min(now + LEAF_VALIDITY, ca_cert.not_valid_after_utc))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         # ECDSA keys only sign in TLS; keyEncipherment is for RSA key transport and would be wrong here.
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        .add_extension(_key_usage(signs_certificates=False), critical=True)
         .add_extension(
             x509.ExtendedKeyUsage(sorted(profile.extended_key_usages, key=lambda o: o.dotted_string)),
             critical=False,

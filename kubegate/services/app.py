@@ -8,6 +8,7 @@ is Ready: workers only once connected to the broker.
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from dataclasses import dataclass
@@ -15,15 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.kube import stamps
+from kubegate.kube import stamps, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.services import manifests, unchanged, webtls
-from kubegate.services.deploy import Deployment, manifest_values, replace_stale_pods
+from kubegate.services.deploy import SERVICES, Deployment, manifest_values, replace_stale_pods
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
-CONTROLLERS_RC = {f"{name}-rc": name for name in CONTROLLERS}  # manifest -> controller
 TLS_SECRET = "pulp-web-tls"
 
 
@@ -51,7 +51,6 @@ def _tls_secret(k: Kubectl, provider: ClusterProvider, namespace: str) -> Path:
     if res.returncode == 0 and res.stdout.strip() == provider.public_ip:
         return ca_cert
     pair = webtls.issue(ca_cert, ca_key, provider.public_ip, names=("web", f"web.{namespace}.svc"))
-    import base64
     k.apply(json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
                         "metadata": {"name": TLS_SECRET, "annotations": {"kubegate.io/ip": provider.public_ip}},
                         "data": {"tls.crt": base64.b64encode(pair.cert_pem).decode(),
@@ -65,8 +64,7 @@ def wait_ready_pods(k: Kubectl, name: str, want: int, timeout: float = 180) -> N
     while True:
         k.wait("pod", "condition=Ready", timeout=max(5.0, deadline - time.monotonic()), selector=f"name={name}")
         pods = k.get_json("pods", "-l", f"name={name}")["items"]
-        ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and any(
-            c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+        ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and topology.is_ready(p)]
         if len(ready) >= want:
             return
         if time.monotonic() > deadline:
@@ -79,19 +77,19 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
     prog = progress or Progress("kubegate deploy")
     k = provider.kubectl(ns)
     values = manifest_values(provider, ns, provider.images(), app=True)
-    names = ["pulp-web-service", *(f"{name}-rc" for name in CONTROLLERS)]
-    docs = {name: manifests.load_manifest(name, values) for name in names}
-    digest = stamps.digest(json.dumps(d, sort_keys=True) for d in docs.values())
+    service = manifests.load_manifest("pulp-web-service", values)
+    controllers = {name: manifests.load_manifest(f"{name}-rc", values) for name in CONTROLLERS}
+    digest = stamps.digest_of([*service, *(d for objs in controllers.values() for d in objs)])
     with prog.phase("deploy: pulp app"):
         ca = _tls_secret(k, provider, ns)
         listing = unchanged.Listing.read(k)
         # Pods younger than db and msg: they found them through the Services' variables.
-        if listing is not None and listing.stale(digest, ["web"], CONTROLLERS, discovered=["db", "msg"]) is None:
+        if listing is not None and listing.stale(digest, ["web"], CONTROLLERS, discovered=SERVICES) is None:
             return read_app(provider, deployment, ca, listing.get("Service", "web"))
-        for name in names:
-            k.apply(stamps.as_list(stamps.stamp(docs[name], digest)))
-            if name in CONTROLLERS_RC:
-                replace_stale_pods(k, CONTROLLERS_RC[name])
+        k.apply(stamps.stamped(service, digest))
+        for name, objs in controllers.items():
+            k.apply(stamps.stamped(objs, digest))
+            replace_stale_pods(k, name)
     with prog.phase("deploy: pulp app ready"):
         for name, want in CONTROLLERS.items():
             wait_ready_pods(k, name, want)

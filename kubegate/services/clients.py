@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kubegate.kube import objects
+from kubegate.kube import objects, topology
 from kubegate.kube.kubectl import Kubectl
+from kubegate.services.unchanged import Listing, born
 
 CLIENT_LABEL = "kubegate.io/client"
 CLIENT_SET_LABEL = "kubegate.io/client-set"  # WARM_SET: the pods runs keep and share
@@ -56,16 +57,12 @@ def start_clients(k: Kubectl, image: str, nodes: list[str], prefix: str) -> dict
     items = [client_pod(name, node, image, None) for node, name in pods.items()]
     for item in items:
         item["metadata"]["labels"][CLIENT_SET_LABEL] = WARM_SET
-    k.apply(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+    k.apply(json.dumps(objects.object_list(items)))
     return pods
 
 
 #: The client set runs keep between them (CLIENT_SET_LABEL's value).
 WARM_SET = "warm"
-
-
-def _born(obj: dict[str, Any]) -> str:
-    return str(obj["metadata"].get("creationTimestamp", ""))
 
 
 def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
@@ -79,17 +76,16 @@ def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
     is replaced. These pods carry no run label, so a run's cleanup leaves them; they go with
     the services' namespace (`kubegate undeploy`). Callers hold a lock: two runs of one
     checkout must not build the set at once."""
-    listing = k.get_json("services,pods")["items"]
-    services = [o for o in listing if o["kind"] == "Service" and o["metadata"]["name"] in discovered]
-    since = max((_born(s) for s in services), default="")
+    listing = Listing(k.get_json("services,pods")["items"])
+    since = listing.youngest("Service", discovered)
     keep: dict[str, dict[str, Any]] = {}
     stale: list[str] = []
-    for pod in listing:
+    for pod in listing.items:
         labels = pod["metadata"].get("labels") or {}
         if pod["kind"] != "Pod" or labels.get(CLIENT_SET_LABEL) != WARM_SET or pod["metadata"].get("deletionTimestamp"):
             continue
         node = (pod["spec"].get("nodeSelector") or {}).get("kubernetes.io/hostname", "")
-        current = (pod["spec"]["containers"][0]["image"] == image and _born(pod) >= since
+        current = (pod["spec"]["containers"][0]["image"] == image and born(pod) >= since
                    and pod.get("status", {}).get("phase") in ("Pending", "Running"))
         if current and node not in keep:
             keep[node] = pod
@@ -101,17 +97,12 @@ def ensure_warm_clients(k: Kubectl, image: str, nodes: list[str],
     missing = [node for node in nodes if node not in keep]
     if missing:
         pods.update(start_clients(k, image, missing, f"kg-client-{secrets.token_hex(2)}"))
-    return pods, [pods[node] for node in nodes if node in missing or not _ready(keep[node])]
+    return pods, [pods[node] for node in nodes if node in missing or not topology.is_ready(keep[node])]
 
 
 def wait_ready(k: Kubectl, pods: list[str], timeout: float = 120) -> None:
     for pod in pods:
         k.wait(f"pod/{pod}", "condition=Ready", timeout=timeout)
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
 
 
 def _outcome(name: str, origin: str, stdout: str, stderr: str, rc: int) -> ProbeOutcome:

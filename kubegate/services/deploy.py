@@ -89,9 +89,9 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     docs = {name: manifests.load_manifest(name, values) for name in MANIFESTS}
     # The pull Secret (the namespace's extra objects) stays out of the digest: it holds a login,
     # and running pods do not depend on it.
-    digest = stamps.digest(json.dumps(d, sort_keys=True) for d in docs.values())
+    digest = stamps.digest_of(d for objs in docs.values() for d in objs)
     with prog.phase("deploy: in place?"):
-        found = in_place(k, digest)
+        found = in_place(k, digest, ns)
     if found is not None:
         cluster_ips, ports, creds = found
         return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
@@ -99,11 +99,11 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
         _ensure_namespace(provider.kubectl(), ns, provider.namespace_manifest(ns))
         creds = credentials(k)
         for name in SERVICES:
-            k.apply(stamps.as_list(stamps.stamp(docs[f"{name}-service"], digest)))
+            k.apply(stamps.stamped(docs[f"{name}-service"], digest))
         cluster_ips, ports = _service_addresses(k, ns)
     with prog.phase("deploy: controllers"):
         for name in SERVICES:
-            k.apply(stamps.as_list(stamps.stamp(docs[f"{name}-rc"], digest)))
+            k.apply(stamps.stamped(docs[f"{name}-rc"], digest))
             replace_stale_pods(k, name)
     with prog.phase("deploy: endpoints ready"):
         for name in SERVICES:
@@ -111,7 +111,7 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
 
 
-def in_place(k: Kubectl, digest: str) -> tuple[dict[str, str], dict[str, int], tuple[str, str]] | None:
+def in_place(k: Kubectl, digest: str, ns: str) -> tuple[dict[str, str], dict[str, int], tuple[str, str]] | None:
     """(portal IPs, ports, broker login) when db and msg are exactly as deploy would make them
     and serving; None sends deploy down its full path (which also reports what is wrong)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -120,15 +120,9 @@ def in_place(k: Kubectl, digest: str) -> tuple[dict[str, str], dict[str, int], t
         listing = listing_f.result()
     if listing is None or secret.returncode != 0:
         return None
-    if listing.stale(digest, list(SERVICES), {name: 1 for name in SERVICES}) is not None:
+    if listing.stale(digest, list(SERVICES), dict.fromkeys(SERVICES, 1)) is not None:
         return None
-    cluster_ips: dict[str, str] = {}
-    ports: dict[str, int] = {}
-    for name in SERVICES:
-        spec = (listing.get("Service", name) or {})["spec"]
-        if spec.get("clusterIP") in (None, "", "None"):
-            return None
-        cluster_ips[name], ports[name] = spec["clusterIP"], int(spec["ports"][0]["port"])
+    cluster_ips, ports = _addresses({name: listing.get("Service", name) or {} for name in SERVICES}, ns)
     return cluster_ips, ports, _decode_credentials(json.loads(secret.stdout))
 
 
@@ -142,10 +136,14 @@ def manifest_values(provider: ClusterProvider, namespace: str, images: Mapping[s
 
 
 def _service_addresses(k: Kubectl, ns: str) -> tuple[dict[str, str], dict[str, int]]:
+    return _addresses({name: k.get_json("service", name) for name in SERVICES}, ns)
+
+
+def _addresses(services: Mapping[str, dict[str, Any]], ns: str) -> tuple[dict[str, str], dict[str, int]]:
+    """Portal IPs and ports of the db and msg Service objects."""
     cluster_ips: dict[str, str] = {}
     ports: dict[str, int] = {}
-    for name in SERVICES:
-        svc = k.get_json("service", name)
+    for name, svc in services.items():
         cluster_ips[name] = svc["spec"].get("clusterIP", "")
         ports[name] = int(svc["spec"]["ports"][0]["port"])
         if not cluster_ips[name] or cluster_ips[name] == "None":

@@ -59,6 +59,5 @@ def drop_run_markers(host: str, port: int, run_id: str) -> list[str]:
 
 def public_db(provider: ProviderLike, namespace: str) -> tuple[str, int]:
     """db's publicIP and port, the address the host reaches it by."""
-    port = provider.kubectl(namespace).run("get", "service", "db", "-o", "jsonpath={.spec.ports[0].port}",
-                                           timeout=20).stdout.strip()
-    return provider.public_ip, int(port or 27017)
+    svc = provider.kubectl(namespace).get_json("service", "db")
+    return provider.public_ip, int(svc["spec"]["ports"][0]["port"])

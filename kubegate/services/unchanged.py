@@ -15,15 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubegate.kube import stamps
+from kubegate.kube import stamps, topology
 from kubegate.kube.kubectl import Kubectl
 
 KINDS = "services,replicationcontrollers,pods,endpointslices.discovery.k8s.io"
 
 
-def _ready(pod: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in pod.get("status", {}).get("conditions") or [])
+def born(obj: dict[str, Any]) -> str:
+    """When the object was created (RFC 3339, so strings compare in time order)."""
+    return str(obj["metadata"].get("creationTimestamp", ""))
 
 
 @dataclass
@@ -43,6 +43,11 @@ class Listing:
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         return next((o for o in self.items if o.get("kind") == kind and o["metadata"]["name"] == name), None)
 
+    def youngest(self, kind: str, names: Sequence[str]) -> str:
+        """The creation time of the newest of these objects ("" for none): a pod older than
+        that predates one of them."""
+        return max((born(o) for name in names if (o := self.get(kind, name)) is not None), default="")
+
     def pods_of(self, rc: dict[str, Any]) -> list[dict[str, Any]]:
         selector = rc["spec"].get("selector") or {}
         return [p for p in self.items if p.get("kind") == "Pod" and not p["metadata"].get("deletionTimestamp")
@@ -56,16 +61,15 @@ class Listing:
             svc = self.get("Service", name)
             if svc is None or not stamps.carries(svc, digest):
                 return f"Service {name} missing or changed"
-        born = max((self.get("Service", s) or {}).get("metadata", {}).get("creationTimestamp", "")
-                   for s in discovered) if discovered else ""
+        since = self.youngest("Service", discovered)
         for name, want in controllers.items():
             rc = self.get("ReplicationController", name)
             if rc is None or not stamps.carries(rc, digest):
                 return f"ReplicationController {name} missing or changed"
             images = {c["name"]: c["image"] for c in rc["spec"]["template"]["spec"]["containers"]}
-            good = [p for p in self.pods_of(rc) if _ready(p)
+            good = [p for p in self.pods_of(rc) if topology.is_ready(p)
                     and all(images.get(c["name"]) == c["image"] for c in p["spec"]["containers"])
-                    and p["metadata"].get("creationTimestamp", "") >= born]
+                    and born(p) >= since]
             if len(good) < want:
                 return f"{name}: {len(good)} of {want} pods Ready and current"
         for name in services:

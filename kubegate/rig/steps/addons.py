@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from kubegate.errors import KubegateError
-from kubegate.kube import stamps
+from kubegate.kube import objects, stamps
 from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
@@ -37,7 +37,7 @@ def render_coredns(ctx: Context) -> tuple[str, str]:
     if len(deployments) != 1:
         raise KubegateError(f"{path}: expected one Deployment named coredns, found {len(deployments)}")
     stamps.stamp(deployments, digest)
-    return stamps.as_list(docs), digest
+    return json.dumps(objects.object_list(docs)), digest
 
 
 def _coredns(k: Kubectl, deadline: float) -> dict[str, Any] | None:
@@ -65,17 +65,10 @@ class ApplyAddons:
     def run(self, ctx: Context) -> str:
         k = ctx.machines.kubectl("kube-system")
         manifest, digest = render_coredns(ctx)
-        deadline = time.monotonic() + API_TIMEOUT_S
-        dep = _coredns(k, deadline)
+        dep = _coredns(k, time.monotonic() + API_TIMEOUT_S)
         if dep is not None and stamps.carries(dep, digest) and dep.get("status", {}).get("availableReplicas", 0) >= 1:
             return f"CoreDNS unchanged ({qualified(ctx.refs['coredns'])})"
-        while True:
-            res = k.run_e("apply", "-f", "-", stdin=manifest, timeout=60)
-            if res.returncode == 0:
-                break
-            if time.monotonic() > deadline:
-                raise KubegateError(f"applying cluster/addons/coredns.yaml failed: {res.stderr.strip()[-300:]}")
-            time.sleep(1)
+        k.apply(manifest)  # the API answered the get: a failure here is the manifest's, not worth a retry
         ctx.addons_applied = True
         return "CoreDNS applied"
 
