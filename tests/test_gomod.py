@@ -59,3 +59,10 @@ def test_kubernetes_target_builds_the_five_server_binaries() -> None:
     t = kubernetes_target("v1.34.4")
     assert sorted(t.packages) == ["kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler",
                                   "kubelet"]
+
+
+def test_one_go_build_only_where_go_names_the_binaries_as_the_target_does() -> None:
+    from kubegate.rig.build.gobuild import _one_invocation, e2e_target, etcd_target
+    assert _one_invocation(kubernetes_target("v1.34.4"))
+    assert _one_invocation(e2e_target("v1.34.4"))  # kubectl, agnhost, ginkgo (.../ginkgo/v2/ginkgo)
+    assert not _one_invocation(etcd_target())  # one package, and go would name it `server` (…/server/v3)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,21 +85,36 @@ def _build(root: Path, name: str, ref: str, log_dir: Path) -> None:
         raise KubegateError(f"building image {name} failed: {' | '.join(tail)}; full log: {log}")
 
 
-def ensure_images(root: Path, log_dir: Path) -> dict[str, str]:
-    """Build what is missing; returns image name -> ref (tag) for every image."""
+#: Images built side by side once the base exists. They share nothing but the base, and most of
+#: their time is downloads (Maven, npm, PyPI, the Go module proxy) that would otherwise wait on
+#: each other and on the Go build running beside this step; two of them (db's FerretDB,
+#: CoreDNS) compile Go, so more workers would only queue for the same two cores.
+BUILD_WORKERS = 4
+
+
+def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS) -> dict[str, str]:
+    """Build what is missing; returns image name -> ref (tag) for every image. A failed build
+    stops nothing already running: every started build finishes, then the first failure (in
+    IMAGES order) is raised with its own log."""
     if image_id(BASE_REF) is None:
         _build(root, "debian", BASE_REF, log_dir)
     base_id = image_id(BASE_REF)
     refs: dict[str, str] = {}
     for image in IMAGES:
         extra = (root / "kubegate" / "services" / "probes",) if image.name == "client" else ()
-        ref = image_ref(root, image, base_id, extra)
-        if image_id(ref) is None:
-            _build(root, image.name, ref, log_dir)
-            if image_id(ref) is None:
-                raise KubegateError(f"cluster/images/{image.name}/build.sh exited 0 but built no image {ref}")
-        refs[image.name] = ref
+        refs[image.name] = image_ref(root, image, base_id, extra)
+    missing = [i.name for i in IMAGES if image_id(refs[i.name]) is None]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {name: pool.submit(_build_checked, root, name, refs[name], log_dir) for name in missing}
+    for name in missing:
+        futures[name].result()
     return refs
+
+
+def _build_checked(root: Path, name: str, ref: str, log_dir: Path) -> None:
+    _build(root, name, ref, log_dir)
+    if image_id(ref) is None:
+        raise KubegateError(f"cluster/images/{name}/build.sh exited 0 but built no image {ref}")
 
 
 def qualified(ref: str) -> str:
@@ -109,12 +125,19 @@ def qualified(ref: str) -> str:
     return f"docker.io/{ref}" if "/" in ref else f"docker.io/library/{ref}"
 
 
+def _save(ref: str, tar: Path) -> None:
+    tmp = tar.with_suffix(".tar.tmp")
+    _docker("save", "-o", str(tmp), ref)
+    tmp.replace(tar)
+
+
 def export_for_minions(refs: dict[str, str]) -> Path:
     """`docker save` each minion image whose tar is missing or stale; returns the images folder."""
     out = dist_dir() / "images"
     out.mkdir(parents=True, exist_ok=True)
     index_path = out / "index.json"
     index: dict[str, dict[str, str]] = json.loads(index_path.read_text()) if index_path.is_file() else {}
+    stale: dict[Path, tuple[str, str]] = {}
     for image in IMAGES:
         if not image.on_minions:
             continue
@@ -122,11 +145,14 @@ def export_for_minions(refs: dict[str, str]) -> Path:
         iid = image_id(ref) or ""
         tar = out / f"{image.name}.tar"
         entry = index.get(tar.name, {})
-        if tar.is_file() and entry.get("id") == iid and entry.get("ref") == qualified(ref):
-            continue
-        tmp = tar.with_suffix(".tar.tmp")
-        _docker("save", "-o", str(tmp), ref)
-        tmp.replace(tar)
+        if not (tar.is_file() and entry.get("id") == iid and entry.get("ref") == qualified(ref)):
+            stale[tar] = (ref, iid)
+    # Saves are disk-bound and independent: side by side they take about as long as the largest.
+    with ThreadPoolExecutor(max_workers=max(1, len(stale))) as pool:
+        saved = [pool.submit(_save, ref, tar) for tar, (ref, _) in stale.items()]
+    for future in saved:
+        future.result()
+    for tar, (ref, iid) in stale.items():
         index[tar.name] = {"ref": qualified(ref), "id": iid}
     # A tar of an image the checkout no longer builds (another branch's) would be imported too.
     wanted = {f"{i.name}.tar" for i in IMAGES if i.on_minions}

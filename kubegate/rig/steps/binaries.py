@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from kubegate.rig.bringup import Context
 from kubegate.rig.build import gobuild
 
@@ -12,5 +14,8 @@ class BuildBinaries:
     def run(self, ctx: Context) -> str:
         targets = (gobuild.kubernetes_target(ctx.spec.kube_version), gobuild.etcd_target(ctx.spec.etcd_version),
                    gobuild.critools_target())
-        ctx.bins = {t.name: gobuild.build(t) for t in targets}
+        # Side by side: one target's module downloads overlap another's compile.
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            built = {t.name: pool.submit(gobuild.build, t) for t in targets}
+        ctx.bins = {name: future.result() for name, future in built.items()}
         return ", ".join(f"{k} {v.name}" for k, v in ctx.bins.items())
