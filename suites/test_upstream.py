@@ -10,6 +10,7 @@ did not report fails (a renamed spec must not vanish silently).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ pytestmark = [pytest.mark.upstream, pytest.mark.nightly]
 
 SPECS_FILE = Path(__file__).parent / "data" / "upstream-specs.txt"
 SPECS = [line.strip() for line in SPECS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
-PROCS = 4  # e2e.test processes: the specs mostly wait on pods, so more than the 2 cores pays
+#: e2e.test processes: the specs mostly wait on pods, so more than the 2 cores pays.
+PROCS = int(os.environ.get("KUBEGATE_UPSTREAM_PROCS", "6"))
 
 
 @pytest.fixture(scope="module")
