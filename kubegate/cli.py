@@ -15,6 +15,7 @@ from kubegate.errors import KubegateError
 from kubegate.paths import repo_root
 from kubegate.providers import PROVIDERS, make_provider
 from kubegate.providers.base import ClusterProvider
+from kubegate.upstream.run import DEFAULT_PROCS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("--focus", help="regex of specs to run (default: kubegate's selection)")
     cf.add_argument("--skip", default=None,
                     help="regex of specs to leave out (default: Serial, Disruptive, Slow, Flaky)")
-    cf.add_argument("--procs", type=int, default=4, help="parallel e2e.test processes (default 4)")
+    cf.add_argument("--procs", type=int, default=DEFAULT_PROCS,
+                    help=f"parallel e2e.test processes (default {DEFAULT_PROCS})")
     cf.add_argument("--list", action="store_true", help="print the specs the selection would run, run nothing")
     be = sub.add_parser("bench", help="time cached bring-up, the warm gate and the full suites: min/median/max")
     be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")

@@ -10,7 +10,6 @@ did not report fails (a renamed spec must not vanish silently).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,12 @@ from kubegate.report.progress import Progress
 from kubegate.runs.locks import flock
 from kubegate.runs.once import once_per_run
 from kubegate.upstream.judge import judge, load
-from kubegate.upstream.run import SKIP, SpecResult, exact
+from kubegate.upstream.run import DEFAULT_PROCS, SKIP, SpecResult, exact
 
 pytestmark = [pytest.mark.upstream, pytest.mark.nightly]
 
 SPECS_FILE = Path(__file__).parent / "data" / "upstream-specs.txt"
 SPECS = [line.strip() for line in SPECS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
-#: e2e.test processes: the specs mostly wait on pods, so more than the 2 cores pays.
-PROCS = int(os.environ.get("KUBEGATE_UPSTREAM_PROCS", "6"))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +37,7 @@ def upstream(cluster: ClusterProvider, settings: Settings) -> tuple[dict[str, Sp
 
     def first() -> list[SpecResult]:
         with flock(cluster_dir(settings.root) / "cluster-share.lock", exclusive=True):
-            results = judge(cluster, settings.root, out, focus=exact(SPECS), skip=SKIP, procs=PROCS,
+            results = judge(cluster, settings.root, out, focus=exact(SPECS), skip=SKIP, procs=DEFAULT_PROCS,
                             prog=Progress("kubegate upstream"))
         return results
 
