@@ -174,10 +174,10 @@ WINDOW_S = 10.0
 
 @pytest.fixture(autouse=True)
 def _app_load(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
-    """Tests that put tasks on the app share it; a test that needs it quiet (`quiet_app`) has it
-    alone. Under xdist the 200-task load test otherwise ran beside the beat test, ticks queued
-    behind the tasks and the window saw too few (a parallel run on the same cluster is kept
-    out the same way)."""
+    """Tests that use the app share it; a test that needs it quiet or kills a worker
+    (`quiet_app`) has it alone. Under xdist the 200-task load test otherwise ran beside the
+    beat test, ticks queued behind the tasks and the window saw too few (a parallel run on the
+    same cluster is kept out the same way)."""
     exclusive = "quiet_app" in request.fixturenames
     with flock(cluster_dir(settings.root) / "app-load.lock", exclusive=exclusive):
         yield
@@ -185,7 +185,7 @@ def _app_load(request: pytest.FixtureRequest, settings: Settings) -> Iterator[No
 
 @pytest.fixture
 def quiet_app() -> None:
-    """No other kubegate test puts tasks on the app meanwhile (see `_app_load`)."""
+    """No other kubegate test uses the app meanwhile (see `_app_load`)."""
 
 
 def _fresh_tick(db: Any, timeout: float = 60) -> dt.datetime:
@@ -217,11 +217,12 @@ def test_beat_ticks_on_schedule(services: Deployment, app: App, quiet_app: None)
                              "beat schedules one every 2 s")
 
 
-@pytest.mark.disruptive
 def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deployment, settings: Settings,
-                                                   cluster: ClusterProvider) -> None:
+                                                   cluster: ClusterProvider, quiet_app: None) -> None:
     """A worker killed mid-task (no grace): its task goes back to the broker, another worker
-    completes it, and it still yields exactly one unit; nothing is lost."""
+    completes it, and it still yields exactly one unit; nothing is lost. Only the app is
+    disrupted, so the test holds the app alone (not the whole cluster: db and msg keep serving
+    other xdist workers) and leaves it with three Ready workers."""
     k = cluster.kubectl(app.namespace)
     prefix = f"lost-{settings.run_id}-"
     with _session(app) as s:
