@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from kubegate.errors import KubegateError
@@ -72,11 +73,10 @@ def import_on_minions(shell: Callable[[str, str], str], minions: list[str], tag:
     cmd = (f"if [ \"$(cat {NODE_MARK} 2>/dev/null)\" = {tag} ]; then echo kept; else "
            f"sudo ctr -n k8s.io images import --no-unpack=false {inside} >/dev/null && "
            f"echo {tag} | sudo tee {NODE_MARK} >/dev/null && echo imported; fi")
-    done = []
-    for node in minions:
-        out = shell(node, cmd)
-        if "imported" in out:
-            done.append(node)
-        elif "kept" not in out:
+    # Side by side: each minion unpacks into its own containerd store.
+    with ThreadPoolExecutor(max_workers=max(1, len(minions))) as pool:
+        outs = dict(zip(minions, pool.map(lambda node: shell(node, cmd), minions), strict=True))
+    for node, out in outs.items():
+        if "imported" not in out and "kept" not in out:
             raise KubegateError(f"importing the e2e images on {node} failed: {out.strip()[-300:]}")
-    return done
+    return [node for node, out in outs.items() if "imported" in out]
