@@ -94,8 +94,8 @@ BUILD_WORKERS = 4
 
 def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS) -> dict[str, str]:
     """Build what is missing; returns image name -> ref (tag) for every image. A failed build
-    stops nothing already running: every started build finishes, then the first failure (in
-    IMAGES order) is raised with its own log."""
+    cancels nothing: every build runs to its end (none is left running behind the error), then
+    the first failure in IMAGES order is raised with its own log."""
     if image_id(BASE_REF) is None:
         _build(root, "debian", BASE_REF, log_dir)
     base_id = image_id(BASE_REF)
