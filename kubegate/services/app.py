@@ -21,7 +21,7 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.services import manifests, unchanged, webtls
-from kubegate.services.deploy import SERVICES, Deployment, manifest_values, replace_stale_pods
+from kubegate.services.deploy import SERVICES, Deployment, manifest_values, replace_stale_pods, wait_accepting
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
 TLS_SECRET = "pulp-web-tls"
@@ -93,7 +93,9 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
     with prog.phase("deploy: pulp app ready"):
         for name, want in CONTROLLERS.items():
             wait_ready_pods(k, name, want)
-    return read_app(provider, deployment, ca)
+        app = read_app(provider, deployment, ca)
+        wait_accepting(app.public_ip, [app.http_port, app.https_port], "the pulp web API's pods")
+    return app
 
 
 def read_app(provider: ClusterProvider, deployment: Deployment, ca: Path | None = None,

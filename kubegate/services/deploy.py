@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Mapping
+import socket
+import time
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -108,6 +110,7 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     with prog.phase("deploy: endpoints ready"):
         for name in SERVICES:
             wait_endpoints(k, name)
+        wait_accepting(provider.public_ip, [ports[name] for name in SERVICES], "db and msg")
     return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
 
 
@@ -178,6 +181,26 @@ def wait_endpoints(k: Kubectl, service: str, timeout: float = 180) -> None:
     k.wait("pod", "condition=Ready", timeout=timeout, selector=f"name={service}")
     k.wait("endpointslice", "jsonpath={.endpoints[0].conditions.ready}=true", timeout=60,
            selector=f"kubernetes.io/service-name={service}")
+
+
+def wait_accepting(address: str, ports: Iterable[int], what: str, timeout: float = 60) -> None:
+    """Until `address` accepts TCP connections on every port. Ready pods and ready EndpointSlices
+    are not yet a served Service: kube-proxy on the node holding the publicIP programs it a
+    moment later and rejects until then (a CI run's first app test was refused right after the
+    web pod was Ready). A bare connect and close; nothing is sent."""
+    deadline = time.monotonic() + timeout
+    for port in ports:
+        while True:
+            try:
+                with socket.create_connection((address, port), timeout=2):
+                    break
+            except OSError as exc:
+                if time.monotonic() > deadline:
+                    raise KubegateError(
+                        f"{what} Ready, but {address}:{port} still refuses after {timeout:.0f} s "
+                        f"({exc.strerror or exc}): kube-proxy on the node holding that address has not "
+                        f"programmed the Service; see: kubegate doctor") from None
+                time.sleep(0.2)
 
 
 def ready_endpoints(k: Kubectl, service: str) -> tuple[dict[str, str], int | None]:
