@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -218,10 +217,7 @@ def _one_invocation(target: GoTarget) -> bool:
     """Whether `go build -o DIR/ PKGS...` names every binary as the target does: it uses the
     package path's last element (a `/vN` major-version suffix is skipped, so etcd's server/v3
     would come out as `server`)."""
-    if len(target.packages) < 2:
-        return False
-    return all(not re.fullmatch(r"v\d+", pkg.rsplit("/", 1)[-1]) and pkg.rsplit("/", 1)[-1] == binary
-               for binary, pkg in target.packages.items())
+    return len(target.packages) > 1 and all(pkg.rsplit("/", 1)[-1] == binary for binary, pkg in target.packages.items())
 
 
 def _upstream_gomod(go: str, target: GoTarget, work: Path, log: Path) -> str:

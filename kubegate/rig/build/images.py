@@ -104,10 +104,11 @@ def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS) -> di
         extra = (root / "kubegate" / "services" / "probes",) if image.name == "client" else ()
         refs[image.name] = image_ref(root, image, base_id, extra)
     missing = [i.name for i in IMAGES if image_id(refs[i.name]) is None]
+    # submit, not map: an abandoned map cancels the builds still queued behind a failure
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {name: pool.submit(_build_checked, root, name, refs[name], log_dir) for name in missing}
-    for name in missing:
-        futures[name].result()
+        builds = [pool.submit(_build_checked, root, name, refs[name], log_dir) for name in missing]
+    for build in builds:
+        build.result()
     return refs
 
 
@@ -149,9 +150,7 @@ def export_for_minions(refs: dict[str, str]) -> Path:
             stale[tar] = (ref, iid)
     # Saves are disk-bound and independent: side by side they take about as long as the largest.
     with ThreadPoolExecutor(max_workers=max(1, len(stale))) as pool:
-        saved = [pool.submit(_save, ref, tar) for tar, (ref, _) in stale.items()]
-    for future in saved:
-        future.result()
+        list(pool.map(lambda tar: _save(stale[tar][0], tar), stale))
     for tar, (ref, iid) in stale.items():
         index[tar.name] = {"ref": qualified(ref), "id": iid}
     # A tar of an image the checkout no longer builds (another branch's) would be imported too.

@@ -16,6 +16,5 @@ class BuildBinaries:
                    gobuild.critools_target())
         # Side by side: one target's module downloads overlap another's compile.
         with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-            built = {t.name: pool.submit(gobuild.build, t) for t in targets}
-        ctx.bins = {name: future.result() for name, future in built.items()}
+            ctx.bins = dict(zip((t.name for t in targets), pool.map(gobuild.build, targets), strict=True))
         return ", ".join(f"{k} {v.name}" for k, v in ctx.bins.items())
