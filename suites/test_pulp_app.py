@@ -23,15 +23,13 @@ import requests
 from pymongo import MongoClient
 
 from kubegate.kube.kubectl import Kubectl
-from kubegate.paths import cluster_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
-from kubegate.runs.locks import flock
 from kubegate.services.app import App, wait_ready_pods
 from kubegate.services.deploy import Deployment
 
-pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
+pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up", "app_in_use")]
 
 DONE = ("SUCCESS", "FAILURE")
 POLL_WIDTH = 8  # GET /tasks/<id> in flight at once
@@ -173,22 +171,6 @@ def test_plain_http_on_port_80(app: App, services: Deployment, settings: Setting
 
 
 WINDOW_S = 10.0
-
-
-@pytest.fixture(autouse=True)
-def _app_load(request: pytest.FixtureRequest, settings: Settings) -> Iterator[None]:
-    """Tests that use the app share it; a test that needs it quiet or kills a worker
-    (`quiet_app`) has it alone. Under xdist the 200-task load test otherwise ran beside the
-    beat test, ticks queued behind the tasks and the window saw too few (a parallel run on the
-    same cluster is kept out the same way)."""
-    exclusive = "quiet_app" in request.fixturenames
-    with flock(cluster_dir(settings.root) / "app-load.lock", exclusive=exclusive):
-        yield
-
-
-@pytest.fixture
-def quiet_app() -> None:
-    """No other kubegate test uses the app meanwhile (see `_app_load`)."""
 
 
 def _fresh_tick(db: Any, timeout: float = 60) -> dt.datetime:
