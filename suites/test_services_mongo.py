@@ -24,12 +24,13 @@ import pytest
 
 from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
+from kubegate.locks.npm import install_mongosh
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.services.clients import ProbeOutcome, probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment
 from kubegate.services.markers import marker_name
-from kubegate.services.probes.mongosh import install_mongosh, parse_show_dbs
+from kubegate.services.probes.mongosh import parse_show_dbs
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
 PORTAL = ["--host", "$DB_SERVICE_HOST", "--port", "$DB_SERVICE_PORT"]
@@ -96,7 +97,7 @@ def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: S
     database = _marker(settings, "public_host")
     _write_marker(lambda extra: probe_from_host("pymongo write via public IP",
                                                 ["mongo", "--host", services.public_ip, *extra]), database)
-    mongosh = install_mongosh()
+    mongosh = install_mongosh(settings.root)
     env = {**os.environ, "MONGOSH_TELEMETRY_ENDPOINT": ""}
     proc = subprocess.run(f'echo "show dbs" | {mongosh} --quiet --norc {services.public_ip}', shell=True,
                           capture_output=True, text=True, timeout=60, env=env, check=False)

@@ -35,12 +35,22 @@ else
 fi
 
 py=${PYTHON:-python3}
-if ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, xdist' >/dev/null 2>&1 \
+# The Python package's dependencies come from their hash-locked requirements (kubegate locks
+# update renews them); a stamp of the locks' digest skips the install when nothing changed.
+cache=${KUBEGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubegate}
+mkdir -p "$cache"
+locks=$(cat cluster/host/requirements.txt cluster/host/build-requirements.txt pyproject.toml | sha256sum | cut -c1-64)
+if [[ $(cat "$cache/host-python.lock" 2>/dev/null) != "$locks" ]] \
+   || ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, xdist' >/dev/null 2>&1 \
    || [[ $("$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
-  say "installing the kubegate package (editable) and its dependencies"
-  "$py" -m pip install -q -e '.[dev]'
+  say "installing the kubegate package (editable) and its locked dependencies"
+  export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
+  "$py" -m pip install -q --require-hashes -r cluster/host/requirements.txt
+  "$py" -m pip install -q --require-hashes -r cluster/host/build-requirements.txt
+  "$py" -m pip install -q --no-deps --no-build-isolation -e .
+  echo "$locks" >"$cache/host-python.lock"
 fi
 
-say "mongosh: $("$py" -c 'from kubegate.services.probes.mongosh import install_mongosh; print(install_mongosh())')"
+say "mongosh: $("$py" -m kubegate.locks.npm)"
 bash cluster/host/ensure-dockerd.sh
 say "Docker Engine $(docker version --format '{{.Server.Version}}') running; ready"

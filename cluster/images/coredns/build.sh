@@ -9,5 +9,6 @@ ctx=$(mktemp -d /var/tmp/kubegate-coredns-ctx.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/Dockerfile" "$ctx/"
 cp "$bindir/coredns" "$ctx/coredns"
-docker build -q -t "$tag" "$ctx" >/dev/null
+# KUBEGATE_BUILD_ARGS: --force-rm, and --no-cache for the canary (kubegate build --no-cache).
+docker build ${KUBEGATE_BUILD_ARGS:-} -t "$tag" "$ctx" >&2
 echo "$tag"

@@ -11,9 +11,6 @@ gcc -Os -Wall -Werror -static -DVERSION=kubegate -o "$ctx/pause" "$here/pause.c"
   || { echo "kubegate: compiling pause.c failed; a static build needs libc6-dev (apt-get install -y libc6-dev)" >&2; exit 1; }
 strip "$ctx/pause"
 cp "$here/Dockerfile" "$ctx/Dockerfile"
-if ! out=$(DOCKER_BUILDKIT=0 docker build --quiet --tag "$tag" "$ctx" 2>&1); then
-  echo "$out" >&2
-  echo "kubegate: docker build of the pause image failed (output above)" >&2
-  exit 1
-fi
+# KUBEGATE_BUILD_ARGS: --force-rm, and --no-cache for the canary (kubegate build --no-cache).
+DOCKER_BUILDKIT=0 docker build ${KUBEGATE_BUILD_ARGS:-} --tag "$tag" "$ctx" >&2
 echo "$tag"

@@ -1,6 +1,7 @@
 """mongosh, MongoDB's own shell, as the seed used `mongo`: `echo "show dbs" | mongosh URL`.
 
-On the host mongosh lives in `$KUBEGATE_CACHE/node` (`npm install --prefix`, see install_mongosh);
+On the host mongosh lives in `$KUBEGATE_CACHE/node` (`npm ci` from the client image's lock, see
+kubegate.locks.npm);
 in the client image it is on PATH. mongosh's telemetry sink is switched off through the
 environment (an empty MONGOSH_TELEMETRY_ENDPOINT) and `--quiet` skips its update check, so it
 talks to nothing but the database.
@@ -17,8 +18,6 @@ import time
 from pathlib import Path
 
 from .result import ProbeResult, classify_failure, fail, one_line, target_of
-
-MONGOSH_VERSION = "2.12.0"
 
 _SHOW_DBS_LINE = re.compile(r"^(?:\S+> )?(\S+)\s+\d+(?:\.\d+)?\s+(?:B|KiB|MiB|GiB|TiB)$")
 
@@ -44,26 +43,9 @@ def find_mongosh(cache: Path | None = None) -> str:
     if on_path:
         return on_path
     raise MongoshNotFound(
-        f"mongosh not found in {cached.parent} nor on PATH; install it with: "
-        f"npm install --prefix {cached.parent.parent.parent} mongosh@{MONGOSH_VERSION}"
+        f"mongosh not found in {cached.parent} nor on PATH; install it from kubegate's lock with: "
+        "python3 -m kubegate.locks.npm (bash cluster/host/setup.sh does)"
     )
-
-
-def install_mongosh(cache: Path | None = None, version: str = MONGOSH_VERSION, timeout_s: float = 600) -> str:
-    """`npm install --prefix $KUBEGATE_CACHE/node mongosh@version` unless already there; the binary's path."""
-    cached = cached_mongosh(cache)
-    if cached.exists():
-        return str(cached)
-    npm = shutil.which("npm")
-    if not npm:
-        raise MongoshNotFound("npm not found; install Node.js >= 16 with npm, then retry")
-    prefix = cached.parent.parent.parent
-    prefix.mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--omit=dev", "--prefix", str(prefix), f"mongosh@{version}"],
-        check=True, timeout=timeout_s, stdout=subprocess.DEVNULL,
-    )
-    return str(cached)
 
 
 def show_dbs_command(mongosh: str, host: str, port: int, timeout_s: float) -> str:
