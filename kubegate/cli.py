@@ -1,4 +1,4 @@
-"""`kubegate up|status|down|deploy|undeploy|sweep`: the fixtures' code, for a person at a shell.
+"""`kubegate up|build|status|down|deploy|undeploy|sweep|locks ...`: the fixtures' code, for a person at a shell.
 
 Errors a user can fix print one line (`kubegate: ...`) and exit 2; Ctrl-C exits 130
 after the interrupted step has cleaned up what it created.
@@ -27,6 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for Ready minions")
     sub.add_parser("status", help="machines, nodes and what is wrong")
+    bd = sub.add_parser("build", help="build the binaries and images the local cluster runs (no machines)")
+    bd.add_argument("--no-cache", action="store_true", help="rebuild every image without Docker's cache, from "
+                    "the committed locks: catches a registry change before a new user does")
+    lk = sub.add_parser("locks", help="the committed dependency locks (npm, pip, Maven)")
+    lk.add_argument("action", choices=("check", "update"), help="check: where a lock and its manifest disagree; "
+                    "update: renew the locks from their manifests")
+    lk.add_argument("only", nargs="?", default=None, metavar="PATH",
+                    help="update: only the locks under PATH (e.g. cluster/images/pulp)")
     dn = sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
     dn.add_argument("--purge", action="store_true",
                     help="also remove the minions' image stores (docker volumes kept for a fast next `up`)")
@@ -83,10 +91,19 @@ def _provider(args: argparse.Namespace) -> ClusterProvider:
 
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "locks":
+        return _locks(args.action, args.only)
     provider = _provider(args)
     if args.command == "up":
         provider.up()
         print(f"cluster ready; kubectl --kubeconfig {provider.kubeconfig} get nodes")
+    elif args.command == "build":
+        build = getattr(provider, "build", None)
+        if build is None:
+            raise KubegateError("kubegate build builds the local cluster's parts; it has nothing to build for "
+                                f"--cluster={args.cluster}")
+        build(no_cache=args.no_cache)
+        print("built" + (" without Docker's cache" if args.no_cache else ""))
     elif args.command == "status":
         st = provider.status()
         for name, state in sorted(st.machines.items()):
@@ -170,6 +187,20 @@ def run(argv: Sequence[str] | None = None) -> int:
         if older is None:  # a database carries no age to compare
             print(sweep_markers(provider, args.namespace or DEFAULT_NAMESPACE, live, only, args.dry_run), flush=True)
     return 0
+
+
+def _locks(action: str, only: str | None) -> int:
+    from kubegate.locks import check, update
+    root = repo_root()
+    if action == "update":
+        for line in update.update(root, only):
+            print(line, flush=True)
+    problems = check.problems(root)
+    for problem in problems:
+        print(f"kubegate: {problem}", file=sys.stderr)
+    if not problems:
+        print("every lock agrees with its manifest")
+    return 1 if problems else 0
 
 
 def sweep_markers(provider: ClusterProvider, namespace: str, live: set[str], only: set[str] | None,

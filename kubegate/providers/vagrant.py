@@ -23,9 +23,9 @@ from kubegate.paths import cluster_dir, reports_dir
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.report.progress import Progress
 from kubegate.rig import host_sysctls
-from kubegate.rig.bringup import Context, bring_up
+from kubegate.rig.bringup import Context, Plan, bring_up
 from kubegate.rig.spec import ClusterSpec
-from kubegate.rig.steps import PLAN
+from kubegate.rig.steps import BUILD_PLAN, PLAN
 from kubegate.rig.steps.ready import ready_state
 
 
@@ -132,11 +132,19 @@ class VagrantProvider(ClusterProvider):
 
     def up(self) -> None:
         """One bring-up at a time per checkout: CLI, pytest sessions and xdist workers wait for it."""
+        self._run_plan("kubegate up", PLAN, no_cache=False)
+
+    def build(self, no_cache: bool = False) -> None:
+        """Build binaries and images without touching the machines; `no_cache` rebuilds every
+        image without Docker's cache, from the locks (the cold canary)."""
+        self._run_plan("kubegate build", BUILD_PLAN, no_cache=no_cache)
+
+    def _run_plan(self, title: str, plan: Plan, no_cache: bool) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
-        prog = Progress("kubegate up")
+        prog = Progress(title)
         with FileLock(str(self.state / "up.lock")):
             try:
-                bring_up(Context(self.root, self.spec, self), PLAN, prog)
+                bring_up(Context(self.root, self.spec, self, no_cache=no_cache), plan, prog)
             finally:
                 prog.write_json(reports_dir(self.root) / "bringup", "bringup")
 

@@ -175,6 +175,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                     print(f"\nkubegate: interrupted; deleted {len(deleted)} object(s) of run {settings.run_id}")
     except KubegateError as exc:
         print(f"kubegate: cleanup of run {settings.run_id} failed ({exc}); run `kubegate sweep`")
+    if not worker:
+        settings.run_marker("aborted").unlink(missing_ok=True)  # the report has it (kubegate.pytest.abort)
     if worker or not settings.used_marker().is_file():
         return  # only the controller decides about the shared cluster
     if settings.deployed_marker().is_file():

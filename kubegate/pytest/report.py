@@ -118,6 +118,7 @@ class _ControllerHooks(_WorkerHooks):
         super().__init__(run)
         self.config = config
         self.results = TestResults()
+        self.collected: int | None = None  # tests selected to run (after -m/-k), once known
         self.published: Published | None = None
         # Children (xdist workers, a `kubegate` CLI a test starts) join the run through these.
         self.saved_env = {name: os.environ.get(name) for name in (RUN_DIR_ENV, RUN_ID_ENV)}
@@ -126,6 +127,15 @@ class _ControllerHooks(_WorkerHooks):
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.results.add_report(report)
+
+    @pytest.hookimpl(trylast=True)  # after -m and -k deselected
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if session.items or self.collected is None:
+            self.collected = len(session.items)
+
+    @pytest.hookimpl(optionalhook=True)  # xdist: the controller collects nothing itself
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        self.collected = max(self.collected or 0, len(ids))
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         self.results.add_collect_report(report)
@@ -138,7 +148,7 @@ class _ControllerHooks(_WorkerHooks):
             path = Path(xmlpath).absolute()
             junit = path.relative_to(self.run.dir).as_posix() if path.is_relative_to(self.run.dir) else str(path)
         self.published = publish(self.run, self.results, int(exitstatus), junit,
-                                 self.config.getoption("accept_skip") or [])
+                                 self.config.getoption("accept_skip") or [], collected=self.collected)
         # pytest returns session.exitstatus after this hook: an incomplete run must not exit 0.
         session.exitstatus = self.published.summary["exitstatus"]
 
@@ -158,6 +168,11 @@ class _ControllerHooks(_WorkerHooks):
             f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
             f"  exit status {s['exitstatus']}"
         )
+        if s.get("aborted"):
+            a = s["aborted"]
+            tr.write_line(f"error: {a['stage']} failed: {a['cause']}", red=True, bold=True)
+            tr.write_line(f"{s['not_run']} selected test{'s' * (s['not_run'] != 1)} did not run"
+                          + (f"; log: {a['log']}" if a.get("log") else ""), red=True)
         for group in s["causes"]:
             n = len(group["tests"])
             tr.write_line(f"{n} failure{'s' * (n != 1)}, 1 cause: {group['cause']}", red=True, bold=True)

@@ -118,6 +118,18 @@ def _banner(s: dict[str, Any]) -> str:
     )
 
 
+def _aborted(s: dict[str, Any]) -> str:
+    """A run stopped by a failed set-up: its cause first, and how much was never judged."""
+    a = s.get("aborted")
+    if not a:
+        return ""
+    log = f"<p>log: <code>{_e(a['log'])}</code></p>" if a.get("log") else ""
+    not_run = s.get("not_run")
+    counted = f"<p>{_e(not_run)} selected tests did not run.</p>" if not_run is not None else ""
+    return (f'<div class="incomplete-box"><strong>{_e(a["stage"])} failed; the run stopped:</strong>'
+            f"<p>{_e(a['cause'])}</p>{log}{counted}</div>")
+
+
 def _skips(s: dict[str, Any]) -> str:
     """What did not run comes first: a green-looking page that checked nothing is the trap."""
     skips = s.get("skips", [])
@@ -246,6 +258,7 @@ def _facts(s: dict[str, Any]) -> str:
 def render(summary: dict[str, Any]) -> str:
     body = "\n".join(
         [
+            _aborted(summary),
             _skips(summary),
             _failures(summary),
             _reruns(summary),

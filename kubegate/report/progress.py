@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+#: How often a long phase says what it is doing: a terminal and a CI log alike see a line at
+#: least this often, so twenty minutes of compiling never look like a hang.
+HEARTBEAT_S = 30.0
 
 
 @dataclass
@@ -23,6 +28,7 @@ class Phase:
     started: float
     ended: float = 0.0
     ok: bool = True
+    stopped: bool = False  # ended early because a step beside it failed: not itself a failure
     note: str = ""
 
     @property
@@ -52,9 +58,34 @@ class Progress:
             raise
         finally:
             ph.ended = time.time()
-            status = "done" if ph.ok else "FAILED"
+            status = "done" if ph.ok else "stopped" if ph.stopped else "FAILED"
             self.say(f"{name} {status} in {ph.seconds:.1f}s" + (f" ({ph.note})" if ph.note else ""))
             _forward(ph)
+
+    @contextmanager
+    def ticking(self, name: str, status: Callable[[], str] | None, every: float = HEARTBEAT_S) -> Iterator[None]:
+        """While the block runs, say every `every` seconds what `status()` reports."""
+        if status is None:
+            yield
+            return
+        done = threading.Event()
+        started = time.time()
+
+        def tick() -> None:
+            while not done.wait(every):
+                try:
+                    text = status()
+                except Exception as exc:  # a progress line must never break the build it describes
+                    text = f"(no status: {exc})"
+                self.say(f"{name} running for {time.time() - started:.0f}s: {text}")
+
+        thread = threading.Thread(target=tick, name=f"progress-{name}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -24,9 +24,10 @@ class Published:
 
 
 def publish(run: Run, results: TestResults | None = None, exitstatus: int = 0, junit: str | None = None,
-            accepted_skips: Sequence[str] = ()) -> Published:
+            accepted_skips: Sequence[str] = (), collected: int | None = None) -> Published:
     """Also usable outside pytest (the CLI passes no results), hence the defaults."""
-    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, accepted_skips)
+    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, accepted_skips,
+                            collected)
     summary_path = write_summary(run.dir, summary)
     html_path = write_html(run.dir, summary)
     latest_error = None

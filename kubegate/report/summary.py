@@ -20,6 +20,8 @@ from kubegate.report.results import SEVERITY, TestResults
 from kubegate.report.run import Run
 
 SCHEMA_VERSION = 1
+#: The fact kubegate.pytest.abort records when a shared set-up failed and the run stopped.
+ABORTED_FACT = "aborted"
 SUMMARY_FILE = "summary.json"
 
 
@@ -62,13 +64,17 @@ def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]]) -> l
     return reasons
 
 
-def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] = (), failed_phases: int = 0) -> str:
+def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] = (), failed_phases: int = 0,
+            aborted: bool = False) -> str:
     """``failed``: a test failed, so something under test is broken. ``error``: no test
     failed but something kept the run from judging (setup/teardown or collection errors, a
     failed bring-up phase, an interrupted run, pytest's own errors). ``incomplete``: nothing
     broke, but not every check that was asked for ran (see incomplete_reasons). ``passed``
     only when checks ran and passed. A failure outranks errors because it is the more
-    specific, actionable finding."""
+    specific, actionable finding; a run stopped by a failed set-up (``aborted``) is an error
+    whatever ran before it."""
+    if aborted:
+        return "error"
     if counts.get("failed", 0):
         return "failed"
     if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0) or failed_phases:
@@ -160,14 +166,16 @@ def _attachment_dicts(records: Records, nodeid: str) -> list[dict[str, Any]]:
 
 def build_summary(
     run: Run, results: TestResults, exitstatus: int, finished: float, junit: str | None = None,
-    accepted_skips: Sequence[str] = (),
+    accepted_skips: Sequence[str] = (), collected: int | None = None,
 ) -> dict[str, Any]:
     records = run.records()
     counts = results.counts()
     skips = skip_entries(results, accepted_skips)
     incomplete = incomplete_reasons(counts, skips)
     failed_phases = sum(1 for p in records.phases if p.attrs.get("ok") is False)
-    outcome = verdict(counts, exitstatus, incomplete, failed_phases)
+    aborted = records.facts.get(ABORTED_FACT) or None
+    outcome = verdict(counts, exitstatus, incomplete, failed_phases, aborted=aborted is not None)
+    finished_tests = sum(1 for t in results.tests if t.outcome != "pending")
     rank = {name: i for i, name in enumerate(SEVERITY)}
     tests = []
     for test in sorted(results.tests, key=lambda t: (rank.get(t.outcome, 0), t.nodeid)):
@@ -219,6 +227,8 @@ def build_summary(
         "verdict": outcome,
         "exitstatus": final_exitstatus(outcome, exitstatus),
         "incomplete": incomplete if outcome == "incomplete" else [],
+        "aborted": aborted,  # {stage, cause, log}: a set-up every test needed failed (kubegate.pytest.abort)
+        "not_run": max(0, collected - finished_tests) if collected is not None else None,
         "counts": counts,
         "skips": skips,
         "accepted_skip_patterns": list(accepted_skips),

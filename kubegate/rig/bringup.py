@@ -9,12 +9,13 @@ or "where images are built" finds the step by its name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from kubegate.errors import KubegateError
 from kubegate.report.progress import Progress
+from kubegate.rig.build.proc import Cancelled, Stop, side_by_side
 from kubegate.rig.spec import ClusterSpec
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class Context:
     started: float = 0.0  # when machines were (re)started, if any was
     touched: bool = False  # whether any machine was created or started
     addons_applied: bool = False  # the add-ons were (re)applied: their rollout is still to wait for
+    stop: Stop = field(default_factory=Stop)  # set by the first failure: side-by-side builds stop at once
+    no_cache: bool = False  # rebuild every image without Docker's cache (the cold canary)
 
     @property
     def state(self) -> Path:
@@ -52,23 +55,45 @@ class Step(Protocol):
         ...
 
 
+class Reporting(Protocol):
+    """A long step that can say what it is doing (for the progress line every 30 s)."""
+
+    def status(self, ctx: Context) -> str: ...
+
+
 Plan = Sequence["Step | tuple[Step, ...]"]
 
 
+class StepFailed(KubegateError):
+    """A step's failure, named after the step: the one error a bring-up ends with."""
+
+    def __init__(self, step: str, cause: Exception) -> None:
+        super().__init__(f"bring-up step {step!r} failed: {cause}")
+        self.step, self.cause = step, cause
+        self.log: Path | None = getattr(cause, "log", None)
+
+
 def bring_up(ctx: Context, plan: Plan, prog: Progress) -> None:
-    """Run `plan` in order; a step that raises stops the bring-up with its own message (side by
-    side steps finish first, so no build is left running in the background)."""
+    """Run `plan` in order. The first step that fails stops the bring-up at once: steps beside
+    it are stopped through `ctx.stop` (their builds killed, not waited for), and the failure is
+    raised as StepFailed; a step that was only stopped is never the reported cause."""
     for item in plan:
         group = item if isinstance(item, tuple) else (item,)
         if len(group) == 1:
             _run(group[0], ctx, prog)
-            continue
-        with ThreadPoolExecutor(max_workers=len(group)) as pool:
-            futures = [pool.submit(_run, step, ctx, prog) for step in group]
-            for future in futures:
-                future.result()
+        else:
+            side_by_side(lambda step: _run(step, ctx, prog), group, ctx.stop, name=lambda step: f"step {step.name}")
 
 
 def _run(step: Step, ctx: Context, prog: Progress) -> None:
-    with prog.phase(step.name) as ph:
-        ph.note = step.run(ctx)
+    status = getattr(step, "status", None)
+    with prog.phase(step.name) as ph, prog.ticking(step.name, (lambda: status(ctx)) if status else None):
+        try:
+            ph.note = step.run(ctx)
+        except Cancelled as exc:
+            ph.stopped, ph.note = True, str(exc)
+            raise
+        except StepFailed:
+            raise
+        except KubegateError as exc:
+            raise StepFailed(step.name, exc) from exc

@@ -151,7 +151,7 @@ def live_runs(cluster_state: Path) -> set[str]:
 
 
 #: `<kind>-<run-id>` files in .cluster/ saying what a run already did once (runs/once.py)
-RUN_MARKERS = ("used", "deployed", "app", "upstream")
+RUN_MARKERS = ("used", "deployed", "app", "upstream", "aborted")
 
 
 def remove_stale_markers(cluster_state: Path, live: set[str]) -> list[str]:

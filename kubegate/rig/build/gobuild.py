@@ -19,7 +19,9 @@ from pathlib import Path
 
 from kubegate.errors import KubegateError
 from kubegate.paths import cache_dir
+from kubegate.rig.build import logscan, proc
 from kubegate.rig.build.gomod import render_wrapper_gomod
+from kubegate.rig.build.proc import BuildFailed, Stop
 from kubegate.rig.spec import ETCD_VERSION, KUBE_VERSION
 
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
@@ -147,15 +149,29 @@ def go_env() -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path, log: Path) -> None:
-    env = go_env()
+def _run(cmd: list[str], cwd: Path, log: Path, stop: Stop | None = None) -> None:
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
-        fh.flush()
-        rc = subprocess.run(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
+    rc = proc.run(cmd, log=log, stop=stop, cwd=cwd, env=go_env())
     if rc != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-1:]
-        raise KubegateError(f"go build failed ({' '.join(cmd[:3])}...): {tail[0] if tail else '?'}; full log: {log}")
+        this_command = log.read_text(errors="replace").rsplit("\n$ ", 1)[-1]
+        raise BuildFailed(f"{' '.join(cmd[1:3])} {cmd[-1]} failed: {logscan.first_error(this_command)}", log)
+
+
+def describe(target: GoTarget) -> str:
+    """`kubernetes v1.34.4: 812 packages compiled`: where a running build is, for progress lines."""
+    if is_built(target):
+        return f"{target.name} {target.version}: built"
+    log = cache_dir() / "gowork" / target.key / "build.log"
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        return f"{target.name} {target.version}: starting"
+    last = text.rsplit("\n$ ", 1)[-1] if "\n$ " in text else text.removeprefix("$ ")
+    command = last.split("\n", 1)[0].split(" ")
+    if len(command) > 2 and command[1] in ("build", "test"):
+        return f"{target.name} {target.version}: {logscan.go_packages(last)} packages compiled"
+    return f"{target.name} {target.version}: go {command[1] if len(command) > 1 else '?'} (fetching modules)"
 
 
 def _stamp(target: GoTarget, go_version: str) -> str:
@@ -174,8 +190,9 @@ def is_built(target: GoTarget) -> bool:
     return stamp.is_file() and all((out / b).is_file() for b in target.binaries)
 
 
-def build(target: GoTarget) -> Path:
-    """Build (or reuse) the target's binaries; returns the folder holding them."""
+def build(target: GoTarget, stop: Stop | None = None) -> Path:
+    """Build (or reuse) the target's binaries; returns the folder holding them. A set `stop`
+    kills the running go command (its build cache stays usable) and raises Cancelled."""
     out = bin_dir(target)
     go = _go()
     go_version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.strip()
@@ -194,8 +211,8 @@ def build(target: GoTarget) -> Path:
     # A tools file keeps `go mod tidy` from dropping the requirement on the target module.
     imports = "\n".join(f'\t_ "{p}"' for p in sorted({*target.packages.values(), *(p for _, p in target.tests)}))
     (work / "tools.go").write_text(f"//go:build tools\n\npackage build\n\nimport (\n{imports}\n)\n")
-    _run([go, "get", f"{target.module}@{target.version}"], work, log)
-    _run([go, "mod", "tidy"], work, log)
+    _run([go, "get", f"{target.module}@{target.version}"], work, log, stop)
+    _run([go, "mod", "tidy"], work, log, stop)
     out.mkdir(parents=True, exist_ok=True)
     flags = ["-trimpath", "-ldflags", " ".join(("-s", "-w", *target.ldflags))]
     if target.tags:
@@ -203,12 +220,13 @@ def build(target: GoTarget) -> Path:
     if _one_invocation(target):
         # One `go build` for all of them: links (single-threaded each) overlap with each other
         # and with compiles, instead of five builds taking turns on two cores.
-        _run([go, "build", *flags, "-o", f"{out}/", *target.packages.values()], work, log)
+        # -v names each package as it is compiled: progress lines count them.
+        _run([go, "build", "-v", *flags, "-o", f"{out}/", *target.packages.values()], work, log, stop)
     else:
         for binary, pkg in target.packages.items():
-            _run([go, "build", *flags, "-o", str(out / binary), pkg], work, log)
+            _run([go, "build", "-v", *flags, "-o", str(out / binary), pkg], work, log, stop)
     for binary, pkg in target.tests:
-        _run([go, "test", "-c", "-vet=off", *flags, "-o", str(out / binary), pkg], work, log)
+        _run([go, "test", "-c", "-vet=off", *flags, "-o", str(out / binary), pkg], work, log, stop)
     (out / ".stamp").write_text(stamp + "\n")
     return out
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from kubegate.errors import KubegateError
 from kubegate.paths import dist_dir
+from kubegate.rig.build import logscan, proc
+from kubegate.rig.build.proc import BuildFailed, Stop
 
 BASE_REF = "kubegate/debian:bookworm"
 
@@ -73,16 +75,30 @@ def image_ref(root: Path, image: Image, base_id: str | None, extra_inputs: tuple
     return f"kubegate/{image.name}:{h.hexdigest()[:12]}"
 
 
-def _build(root: Path, name: str, ref: str, log_dir: Path) -> None:
+def _build(root: Path, name: str, ref: str, log_dir: Path, stop: Stop | None = None,
+           no_cache: bool = False, running: dict[str, Path] | None = None) -> None:
+    """`cluster/images/NAME/build.sh REF`, its output in the log; a failure names the Dockerfile
+    step that failed and the log's first error line, not its last line."""
     script = root / "cluster" / "images" / name / "build.sh"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"image-{name}.log"
-    with log.open("w") as fh:
-        rc = subprocess.run(["bash", str(script), ref], cwd=script.parent, stdout=fh, stderr=subprocess.STDOUT,
-                            env=os.environ.copy(), check=False).returncode
+    log.write_text("")
+    # The legacy builder prints `Step N/M : ...` lines (what progress and errors quote), and
+    # --force-rm removes the intermediate container of a failed or cancelled step.
+    build_args = "--force-rm" + (" --no-cache" if no_cache else "")
+    env = {**os.environ, "DOCKER_BUILDKIT": "0", "KUBEGATE_BUILD_ARGS": build_args}
+    if running is not None:
+        running[name] = log
+    try:
+        rc = proc.run(["bash", str(script), ref], log=log, stop=stop, cwd=script.parent, env=env)
+    finally:
+        if running is not None:
+            running.pop(name, None)
     if rc != 0:
-        tail = log.read_text(errors="replace").strip().splitlines()[-3:]
-        raise KubegateError(f"building image {name} failed: {' | '.join(tail)}; full log: {log}")
+        text = log.read_text(errors="replace")
+        step = logscan.docker_step(text)
+        raise BuildFailed(f"building image {name} failed{' at ' + step if step else ''}: "
+                          f"{logscan.first_error(text)}", log)
 
 
 #: Images built side by side once the base exists. They share nothing but the base, and most of
@@ -92,30 +108,76 @@ def _build(root: Path, name: str, ref: str, log_dir: Path) -> None:
 BUILD_WORKERS = 4
 
 
-def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS) -> dict[str, str]:
-    """Build what is missing; returns image name -> ref (tag) for every image. A failed build
-    cancels nothing: every build runs to its end (none is left running behind the error), then
-    the first failure in IMAGES order is raised with its own log."""
-    if image_id(BASE_REF) is None:
-        _build(root, "debian", BASE_REF, log_dir)
+def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS, *, stop: Stop | None = None,
+                  no_cache: bool = False, running: dict[str, Path] | None = None) -> dict[str, str]:
+    """Build what is missing (everything, base included, with `no_cache`: the canary that finds a
+    registry change before a new user does); returns image name -> ref (tag) for every image.
+
+    The first failed build stops the others at once (through `stop`, shared with the rest of the
+    bring-up) and is raised with its own log; builds that were stopped are not reported."""
+    stop = stop or Stop()
+    if no_cache or image_id(BASE_REF) is None:
+        _build(root, "debian", BASE_REF, log_dir, stop, no_cache, running)
+        record_debian_packages(BASE_REF)
     base_id = image_id(BASE_REF)
     refs: dict[str, str] = {}
     for image in IMAGES:
         extra = (root / "kubegate" / "services" / "probes",) if image.name == "client" else ()
         refs[image.name] = image_ref(root, image, base_id, extra)
-    missing = [i.name for i in IMAGES if image_id(refs[i.name]) is None]
-    # submit, not map: an abandoned map cancels the builds still queued behind a failure
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        builds = [pool.submit(_build_checked, root, name, refs[name], log_dir) for name in missing]
-    for build in builds:
-        build.result()
+    missing = [i.name for i in IMAGES if no_cache or image_id(refs[i.name]) is None]
+
+    proc.side_by_side(lambda name: _build_checked(root, name, refs[name], log_dir, stop, no_cache, running),
+                      missing, stop, workers=max(1, workers), name=lambda name: f"image {name}")
     return refs
 
 
-def _build_checked(root: Path, name: str, ref: str, log_dir: Path) -> None:
-    _build(root, name, ref, log_dir)
+def _build_checked(root: Path, name: str, ref: str, log_dir: Path, stop: Stop, no_cache: bool,
+                   running: dict[str, Path] | None) -> None:
+    _build(root, name, ref, log_dir, stop, no_cache, running)
     if image_id(ref) is None:
         raise KubegateError(f"cluster/images/{name}/build.sh exited 0 but built no image {ref}")
+    record_debian_packages(ref)
+
+
+#: The label that records which Debian package versions an image was built with: bookworm moves
+#: (point releases, security updates), so two builds of the same lock can differ here, and the
+#: label is where to look when they behave differently.
+DEBIAN_LABEL = "io.kubegate.debian-packages"
+
+
+def record_debian_packages(ref: str) -> None:
+    """Label `ref` with `package=version ...` of every Debian package in it (none for FROM-scratch
+    images: nothing is recorded then). The label is added by a one-line build on top, so the
+    tag keeps naming the image and its content is unchanged."""
+    listing = _docker("run", "--rm", "--network", "none", "--entrypoint", "dpkg-query", ref,
+                      "-W", "-f", "${Package}=${Version} ", check=False)
+    if listing.returncode != 0 or not listing.stdout.strip():
+        return
+    packages = " ".join(sorted(listing.stdout.split()))
+    dockerfile = f"FROM {ref}\nLABEL {DEBIAN_LABEL}={json.dumps(packages)}\n"
+    proc_ = subprocess.run(["docker", "build", "-q", "-t", ref, "-"], input=dockerfile, text=True,
+                           capture_output=True, check=False, env={**os.environ, "DOCKER_BUILDKIT": "0"})
+    if proc_.returncode != 0:
+        raise KubegateError(f"labelling {ref} with its Debian packages failed: {proc_.stderr.strip()[-300:]}")
+
+
+def debian_packages(ref: str) -> dict[str, str]:
+    """package -> version recorded on `ref` ({} when none were)."""
+    out = _docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{DEBIAN_LABEL}"}}}}', ref,
+                  check=False).stdout.strip()
+    return dict(item.split("=", 1) for item in out.split() if "=" in item)
+
+
+def describe_running(running: dict[str, Path]) -> str:
+    """`client Step 7/12 (RUN ...), msg Step 3/9 (...)`: what the image builds are doing now."""
+    parts = []
+    for name, log in sorted(dict(running).items()):
+        try:
+            step = logscan.docker_step(log.read_text(errors="replace"), width=60)
+        except OSError:
+            step = ""
+        parts.append(f"{name} {step or 'preparing'}")
+    return ", ".join(parts)
 
 
 def qualified(ref: str) -> str:

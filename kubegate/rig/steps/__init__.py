@@ -26,4 +26,7 @@ PLAN: Plan = (
     DeployAddons(),
 )
 
-__all__ = ["PLAN"]
+#: `kubegate build`: what the cluster is made of, without the machines.
+BUILD_PLAN: Plan = (Prerequisites(), (BuildBinaries(), BuildImages()), AssembleDist())
+
+__all__ = ["BUILD_PLAN", "PLAN"]
