@@ -70,7 +70,7 @@ def test_the_first_failure_stops_its_siblings_and_the_plan(tmp_path: Path) -> No
     assert time.monotonic() - started < 15  # the 120 s compile was killed, not waited for
     assert info.value.step == "images"
     assert info.value.log == Path("/logs/image-client.log")
-    assert str(info.value).startswith("bring-up step 'images' failed: building image client failed at Step 9/18")
+    assert str(info.value).startswith("step 'images' failed: building image client failed at Step 9/18")
     lines = out.getvalue()
     assert "images FAILED" in lines and "build stopped" in lines
 
@@ -96,5 +96,5 @@ def test_a_plain_kubegate_error_is_named_after_its_step(tmp_path: Path) -> None:
         def run(self, ctx: Context) -> str:
             raise KubegateError("vagrant not found on PATH; install it with: apt-get install -y vagrant")
 
-    with pytest.raises(StepFailed, match="bring-up step 'prerequisites' failed: vagrant not found"):
+    with pytest.raises(StepFailed, match="step 'prerequisites' failed: vagrant not found"):
         bring_up(_ctx(tmp_path), [Broken()], Progress("kubegate up", out=io.StringIO()))

@@ -52,6 +52,14 @@ def test_pip_apt_maven_and_go_errors() -> None:
         "b/c.go:12:3: undefined: Foo"
 
 
+def test_a_very_long_error_line_is_cut_and_says_so() -> None:
+    line = "ERROR: Could not find a version that satisfies the requirement celery==99 (from versions: " + \
+        ", ".join(f"5.{i}.0" for i in range(200)) + ")"
+    cut = first_error(line + "\n")
+    assert cut.startswith("ERROR: Could not find a version that satisfies the requirement celery==99")
+    assert len(cut) < 340 and cut.endswith("more characters]")
+
+
 def test_the_builders_colour_codes_are_not_part_of_the_line() -> None:
     assert first_error("\x1b[91mE: Unable to locate package x\n\x1b[0m") == "E: Unable to locate package x"
 

@@ -68,7 +68,7 @@ class StepFailed(KubegateError):
     """A step's failure, named after the step: the one error a bring-up ends with."""
 
     def __init__(self, step: str, cause: Exception) -> None:
-        super().__init__(f"bring-up step {step!r} failed: {cause}")
+        super().__init__(f"step {step!r} failed: {cause}")
         self.step, self.cause = step, cause
         self.log: Path | None = getattr(cause, "log", None)
 

@@ -32,9 +32,22 @@ _NOISE = ("npm error A complete log", "npm ERR! A complete log", "npm error Log 
 _LAST_RESORT = re.compile(r"returned a non-zero code|exit status \d+")
 
 
+#: An error line longer than this is cut (pip lists every version a package ever had).
+MAX_LINE = 300
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= MAX_LINE else f"{line[:MAX_LINE - 3]}... [{len(line) - MAX_LINE + 3} more characters]"
+
+
 def first_error(text: str) -> str:
-    """The first line of `text` that states an error, with what follows it when that line alone
-    is only a code (npm's `code ETARGET`) or when a Node module path nearby names the package."""
+    """The first line of `text` that states an error (cut to MAX_LINE), with what follows it when
+    that line alone is only a code (npm's `code ETARGET`) or when a Node module path nearby names
+    the package."""
+    return _clip(_first_error(text))
+
+
+def _first_error(text: str) -> str:
     lines = [_ANSI.sub("", line).rstrip() for line in text.splitlines()]
     for i, line in enumerate(lines):
         stripped = line.strip()
