@@ -135,7 +135,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             undeploy(provider, namespace=args.namespace)
     elif args.command == "rbac":
         from kubegate.kube.serviceaccount import token_kubeconfig
-        path = token_kubeconfig(provider.kubectl(), args.out, args.duration)
+        from kubegate.services.manifests import MANIFESTS_DIR
+        path = token_kubeconfig(provider.kubectl(), MANIFESTS_DIR / "rbac.yaml", args.out, args.duration)
         print(f"ServiceAccount kubegate-system/kubegate bound to ClusterRole kubegate-suites; kubeconfig: {path}")
     elif args.command == "doctor":
         from kubegate.services.deploy import DEFAULT_NAMESPACE

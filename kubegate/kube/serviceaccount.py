@@ -15,15 +15,13 @@ import yaml
 
 from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import Kubectl
-from kubegate.services.manifests import MANIFESTS_DIR
 
-RBAC = MANIFESTS_DIR / "rbac.yaml"
 NAMESPACE, ACCOUNT = "kubegate-system", "kubegate"
 
 
-def token_kubeconfig(admin: Kubectl, out: Path, duration: str = "2h") -> Path:
-    """Apply manifests/rbac.yaml with `admin`, and write `out` (0600) for its ServiceAccount."""
-    admin.apply(RBAC.read_text())
+def token_kubeconfig(admin: Kubectl, rbac: Path, out: Path, duration: str = "2h") -> Path:
+    """Apply `rbac` (manifests/rbac.yaml) with `admin`, and write `out` (0600) for its ServiceAccount."""
+    admin.apply(rbac.read_text())
     token = admin.run("create", "token", ACCOUNT, "-n", NAMESPACE, f"--duration={duration}").stdout.strip()
     view = json.loads(admin.run("config", "view", "--raw", "--minify", "--flatten", "-o", "json").stdout)
     clusters = view.get("clusters") or []

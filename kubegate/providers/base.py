@@ -73,7 +73,7 @@ class ClusterProvider(ABC):
         """(CA certificate, CA key) that signs certificates kubegate serves (the web API's):
         kubegate's own CA per checkout, since a cluster of yours does not hand out its CA key."""
         from kubegate.paths import cluster_dir, repo_root
-        from kubegate.services.webtls import own_ca
+        from kubegate.rig.pki import own_ca
         return own_ca(cluster_dir(repo_root()) / "web-ca")
 
     def namespace_manifest(self, namespace: str) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.rig.pki import write_atomic
+from kubegate.fs import write_atomic
 
 PULL_SECRET = "kubegate-pull"
 

@@ -26,9 +26,10 @@ from pathlib import Path
 import bcrypt
 
 from kubegate.errors import KubegateError
+from kubegate.fs import write_atomic
 from kubegate.paths import cache_dir, cluster_dir
 from kubegate.rig.build import gobuild
-from kubegate.rig.pki import REGISTRY, ensure_pki, write_atomic
+from kubegate.rig.pki import REGISTRY, ensure_pki
 from kubegate.rig.spec import ClusterSpec
 
 USER = "kubegate"

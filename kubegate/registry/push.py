@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kubegate.errors import KubegateError
+from kubegate.fs import write_atomic
 from kubegate.registry import creds
 from kubegate.registry.refs import PUSHED, registry_refs, split_registry
 from kubegate.rig.build import gobuild
-from kubegate.rig.pki import write_atomic
 
 SYSTEM_CAS = Path("/etc/ssl/certs/ca-certificates.crt")
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+_SAY = threading.Lock()
+
 #: How often a long phase says what it is doing: a terminal and a CI log alike see a line at
 #: least this often, so twenty minutes of compiling never look like a hang.
 HEARTBEAT_S = 30.0
@@ -44,7 +46,11 @@ class Progress:
     t0: float = field(default_factory=time.time)
 
     def say(self, message: str) -> None:
-        print(f"[{time.time() - self.t0:7.1f}s] {self.title}: {message}", file=self.out, flush=True)
+        # One write per line, under a lock: side-by-side steps and their tickers print at once,
+        # and print()'s separate write of the newline let two lines run together.
+        with _SAY:
+            self.out.write(f"[{time.time() - self.t0:7.1f}s] {self.title}: {message}\n")
+            self.out.flush()
 
     @contextmanager
     def phase(self, name: str) -> Iterator[Phase]:

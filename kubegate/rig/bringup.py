@@ -11,15 +11,39 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from kubegate.errors import KubegateError
+from kubegate.kube.kubectl import Kubectl
 from kubegate.report.progress import Progress
 from kubegate.rig.build.proc import Cancelled, Stop, side_by_side
 from kubegate.rig.spec import ClusterSpec
 
-if TYPE_CHECKING:
-    from kubegate.providers.vagrant import VagrantProvider
+
+class Machines(Protocol):
+    """What the steps ask of the machines' backend, as kind's steps know only its provider
+    interface: the Vagrant provider implements it, and no step imports a provider."""
+
+    @property
+    def kubeconfig(self) -> Path: ...
+
+    def kubectl(self, namespace: str | None = None) -> Kubectl: ...
+
+    def node_shell(self, node: str, command: str, timeout: float = 60) -> str: ...
+
+    def containerd_volumes(self) -> dict[str, str]: ...
+
+    def ensure_containerd_volumes(self) -> None: ...
+
+    def remove_strays(self) -> None: ...
+
+    def refuse_other_checkouts(self) -> None: ...
+
+    def snapshot_host_sysctls(self) -> None: ...
+
+    def machines_up(self, node_image: str, digests: dict[str, str]) -> tuple[str, bool]: ...
+
+    def provision_changed(self, digests: dict[str, str], node_image: str) -> str: ...
 
 
 @dataclass
@@ -28,7 +52,7 @@ class Context:
 
     root: Path
     spec: ClusterSpec
-    machines: VagrantProvider
+    machines: Machines
     bins: dict[str, Path] = field(default_factory=dict)  # target name -> folder of built binaries
     refs: dict[str, str] = field(default_factory=dict)  # image name -> tag
     digests: dict[str, str] = field(default_factory=dict)  # node -> digest of what it is provisioned with

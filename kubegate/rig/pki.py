@@ -15,9 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import ipaddress
-import os
 import stat
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from filelock import FileLock, Timeout
 
 from kubegate.errors import KubegateError
+from kubegate.fs import write_atomic
 from kubegate.rig.spec import ClusterSpec
 
 CA_VALIDITY = dt.timedelta(days=3650)
@@ -248,29 +247,6 @@ def ensure_pki(pki_dir: Path, spec: ClusterSpec, *, now: dt.datetime | None = No
     _ensure_dir(pki_dir)
     with _locked(pki_dir):
         return _Builder(pki_dir, now).build(spec)
-
-
-def write_atomic(path: Path, data: bytes, mode: int) -> None:
-    """Write via a temp file born 0600 and renamed into place.
-
-    A key must never exist with a wider mode, not even between create and chmod, and a reader
-    (or a crash) must never see half a file.
-    """
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as e:
-        raise KubegateError(f"cannot write {path}: {e.strerror}; make {path.parent} writable") from e
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise KubegateError(f"cannot write {path}: {e.strerror}; make {path.parent} writable") from e
 
 
 def _name(cn: str, orgs: tuple[str, ...] = ()) -> x509.Name:
@@ -554,3 +530,18 @@ def issue_leaf(
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
     return builder.sign(ca_key, hashes.SHA256())
+
+
+def own_ca(folder: Path) -> tuple[Path, Path]:
+    """kubegate's CA for clusters whose CA key it does not hold (it signs what kubegate serves,
+    the web API's certificate); created once, key 0600."""
+    cert, key = folder / "ca.crt", folder / "ca.key"
+    if cert.is_file() and key.is_file():
+        return cert, key
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    k = ec.generate_private_key(ec.SECP256R1())
+    c = issue_ca(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubegate-web-ca")]), k, dt.datetime.now(dt.UTC))
+    write_atomic(key, k.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()), KEY_MODE)
+    write_atomic(cert, c.public_bytes(serialization.Encoding.PEM), CERT_MODE)
+    return cert, key

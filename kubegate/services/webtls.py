@@ -15,9 +15,8 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
-from kubegate.rig.pki import CERT_MODE, KEY_MODE, CertProfile, issue_ca, issue_leaf, write_atomic
+from kubegate.rig.pki import CertProfile, issue_leaf
 
 
 @dataclass(frozen=True)
@@ -30,19 +29,6 @@ class ServingPair:
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
-
-
-def own_ca(folder: Path) -> tuple[Path, Path]:
-    """kubegate's CA for clusters whose CA key it does not hold; created once, 0600 key."""
-    cert, key = folder / "ca.crt", folder / "ca.key"
-    if cert.is_file() and key.is_file():
-        return cert, key
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    k = ec.generate_private_key(ec.SECP256R1())
-    c = issue_ca(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kubegate-web-ca")]), k, dt.datetime.now(dt.UTC))
-    write_atomic(key, _key_pem(k), KEY_MODE)
-    write_atomic(cert, c.public_bytes(serialization.Encoding.PEM), CERT_MODE)
-    return cert, key
 
 
 def issue(ca_cert_file: Path, ca_key_file: Path, ip: str, names: tuple[str, ...] = ()) -> ServingPair:

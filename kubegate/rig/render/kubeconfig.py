@@ -15,7 +15,8 @@ from pathlib import Path
 import yaml
 
 from kubegate.errors import KubegateError
-from kubegate.rig.pki import KEY_MODE, write_atomic
+from kubegate.fs import write_atomic
+from kubegate.rig.pki import KEY_MODE
 
 
 def _b64(pem: bytes) -> str:

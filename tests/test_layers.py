@@ -1,0 +1,36 @@
+"""The package keeps its layers (pyproject's [tool.importlinter]): low layers never reach up, so
+a change in the CLI or the pytest plugin cannot break the Kubernetes client underneath."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from kubegate.paths import repo_root
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    binary = shutil.which("lint-imports")
+    assert binary, "lint-imports not found: install the dev tools (bash cluster/host/setup.sh)"
+    return subprocess.run([binary, "--no-cache"], cwd=tree, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(tree)}, check=False)
+
+
+def test_the_package_keeps_its_layers() -> None:
+    proc = _lint(repo_root())
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "1 kept, 0 broken" in proc.stdout
+
+
+def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
+    root = repo_root()
+    shutil.copytree(root / "kubegate", tmp_path / "kubegate", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(root / "pyproject.toml", tmp_path / "pyproject.toml")
+    golden = tmp_path / "kubegate" / "kube" / "golden.py"
+    golden.write_text(golden.read_text() + "\nfrom kubegate import cli  # a low layer reaching up\n")
+    proc = _lint(tmp_path)
+    assert proc.returncode == 1
+    assert "kubegate.kube is not allowed to import kubegate.cli" in proc.stdout
+    assert "kubegate.kube.golden -> kubegate.cli" in proc.stdout
