@@ -8,6 +8,6 @@ pytest_plugins = [
     "fixtures.services",
     "fixtures.golden",
     "fixtures.diagnose",
-    "kubegate.pytest.collect",
+    "kubegate.pytest.diagnostics",
     "kubegate.pytest.triage",
 ]

@@ -164,8 +164,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return conformance(provider, repo_root(), focus=args.focus, skip=args.skip, procs=args.procs,
                            list_only=args.list)
     elif args.command == "bench":
-        from kubegate.report.bench import KINDS, measure
-        from kubegate.report.bench import line as bench_line
+        from kubegate.bench import KINDS, measure
+        from kubegate.bench import line as bench_line
         bad = [k for k in args.kinds if k not in KINDS]
         if bad or args.runs < 1:
             raise KubegateError(f"bench: unknown {bad} (choose from {', '.join(KINDS)}) or --runs < 1")

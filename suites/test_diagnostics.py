@@ -121,7 +121,7 @@ def test_fails_with_a_watch(diagnose):
     assert False, "deliberate failure: the bundle is what this checks"
 '''
 INNER_CONFTEST = ('pytest_plugins = ["kubegate.pytest.plugin", "kubegate.pytest.report", "fixtures.cluster", '
-                  '"fixtures.diagnose", "kubegate.pytest.collect"]\n')
+                  '"fixtures.diagnose", "kubegate.pytest.diagnostics"]\n')
 
 
 def test_failing_test_gets_a_bundle_linked_from_junit(

@@ -25,10 +25,10 @@ import pytest
 import yaml
 
 from kubegate.kube import objects
-from kubegate.kube import versions as kubectl_versions
+from kubegate.kube import skew as kubectl_versions
 from kubegate.kube.golden import GoldenFiles, normalise
 from kubegate.kube.kubectl import Kubectl, KubectlResult
-from kubegate.kube.versions import KubectlBinary
+from kubegate.kube.skew import KubectlBinary
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings, settings_key
 from kubegate.report import current

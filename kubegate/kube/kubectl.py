@@ -108,6 +108,7 @@ class Kubectl:
         # Pods are waited for in slices: between them, a reason the condition can never come true
         # (a crash loop, an image that cannot be had, a pod no node can take) ends the wait early.
         pods = (target or "pod").split("/")[0] in ("pod", "pods")
+        # Not a poll (kubegate.wait): `kubectl wait` itself waits; this loop only cuts it in slices.
         while pods and time.monotonic() - started < timeout - SLICE_S:
             res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={int(SLICE_S)}s",
                              timeout=SLICE_S + 30)

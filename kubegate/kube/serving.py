@@ -28,6 +28,7 @@ def serving(cmd: list[str], ready: re.Pattern[str], timeout: float = 15) -> Iter
             deadline, seen = time.monotonic() + timeout, ""
             with selectors.DefaultSelector() as sel:
                 sel.register(proc.stdout, selectors.EVENT_READ)
+                # Not a poll (kubegate.wait): a select over the process's output, woken by each line.
                 while time.monotonic() < deadline:
                     if sel.select(timeout=0.2):
                         line = proc.stdout.readline()

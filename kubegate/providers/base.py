@@ -109,6 +109,6 @@ class ClusterProvider(ABC):
     def kubectl(self, namespace: str | None = None) -> Kubectl:
         """A Kubectl on the best client within the server's skew (the machine's default kubectl
         may dispatch to one outside it); the choice is cached per cluster."""
-        from kubegate.kube.versions import resolve_binary
+        from kubegate.kube.skew import resolve_binary
         return Kubectl(self.kubeconfig, context=self.context, namespace=namespace,
                        binary=resolve_binary(self.kubeconfig, self.context))

@@ -17,7 +17,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from kubegate.paths import cache_dir, cluster_dir
 from kubegate.rig.build import gobuild
 from kubegate.rig.pki import REGISTRY, ensure_pki
 from kubegate.rig.spec import ClusterSpec
+from kubegate.wait import until
 
 USER = "kubegate"
 
@@ -103,15 +103,16 @@ class LocalRegistry:
             proc = subprocess.Popen([str(binary), "serve", str(config)], stdout=fh, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         self.pid_file.write_text(f"{proc.pid}\n")
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+
+        def answers() -> bool | None:
             if proc.poll() is not None:
                 tail = self.log.read_text(errors="replace").strip().splitlines()[-1:]
                 self.pid_file.unlink(missing_ok=True)
                 raise KubegateError(f"the local registry exited at start: {tail[0] if tail else '?'}; log: {self.log}")
-            if self._answers():
-                return self.info()
-            time.sleep(0.2)
+            return True if self._answers() else None
+
+        if until(answers, timeout=20, every=0.2):
+            return self.info()
         self.down()
         raise KubegateError(f"the local registry did not answer on https://{self.address}/v2/ within 20 s; "
                             f"log: {self.log}")
@@ -123,9 +124,7 @@ class LocalRegistry:
             return "local registry not running"
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-            time.sleep(0.1)
+        until(lambda: True if not Path(f"/proc/{pid}").exists() else None, timeout=15, every=0.1)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)

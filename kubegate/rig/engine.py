@@ -12,8 +12,9 @@ import contextlib
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
+
+from kubegate.wait import until
 
 STATE = Path("/run/kubegate/dockerd")
 
@@ -35,9 +36,7 @@ def stop_if_ours() -> str:
         return "Docker Engine left running (it still has containers)"
     with contextlib.suppress(ProcessLookupError):  # already gone (a session's end kills it)
         os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
+    until(lambda: True if not Path(f"/proc/{pid}").exists() else None, timeout=30, every=0.2)
     _restore_host()
     for name in os.listdir(STATE):
         (STATE / name).unlink(missing_ok=True)

@@ -17,18 +17,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from kubegate.errors import KubegateError
+from kubegate.wait import poll
 
 
 def _acquire(fh: IO[str], mode: int, deadline: float, what: str) -> None:
-    while True:
+    def taken() -> bool | None:
         try:
             fcntl.flock(fh, mode | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
-            if time.monotonic() > deadline:
-                raise KubegateError(f"waited too long for the cluster lock {what}; is another run stuck?") from None
-            time.sleep(0.2)
+            return None
+
+    poll(taken, timeout=max(0.0, deadline - time.monotonic()), every=0.2,
+         describe=lambda _: f"waited too long for the cluster lock {what}; is another run stuck?")
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import Kubectl
 from kubegate.kube.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
 from kubegate.runs.cleanup import SHARED_NS_KINDS
+from kubegate.wait import until
 
 CANDIDATES = f"{OWNER_LABEL}=kubegate,{RUN_LABEL}"
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
@@ -114,13 +115,14 @@ def sweep(k: Kubectl, keep_runs: set[str] | None = None, timeout: float = 120, o
     if dry_run:
         return
     names = {lo.name for lo in found if lo.kind == "namespace"}
-    deadline = time.monotonic() + timeout
     pending = set(names)
-    while pending and time.monotonic() < deadline:
-        present = {i["metadata"]["name"] for i in k.get_json("namespaces")["items"]}
-        pending &= present
-        if pending:
-            time.sleep(2)
+
+    def gone() -> bool | None:
+        pending.intersection_update(i["metadata"]["name"] for i in k.get_json("namespaces")["items"])
+        return True if not pending else None
+
+    if pending:
+        until(gone, timeout=timeout, every=2)
     for ns in sorted(pending):
         yield f"namespace {ns} still Terminating after {timeout:.0f}s: {stuck_reason(k, ns)}"
     yield f"swept {len(found) - len(pending)} of {len(found)} object(s)" + (

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubegate.errors import KubegateError
 from kubegate.kube import stamps, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.services import manifests, unchanged, webtls
 from kubegate.services.deploy import SERVICES, Deployment, manifest_values, replace_stale_pods, wait_accepting
+from kubegate.wait import poll
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
 TLS_SECRET = "pulp-web-tls"
@@ -61,15 +61,17 @@ def _tls_secret(k: Kubectl, provider: ClusterProvider, namespace: str) -> Path:
 def wait_ready_pods(k: Kubectl, name: str, want: int, timeout: float = 180) -> None:
     """`want` Ready pods labelled name=NAME (a controller may still be creating some)."""
     deadline = time.monotonic() + timeout
-    while True:
+    ready: list[dict[str, Any]] = []
+
+    def enough() -> bool | None:
+        nonlocal ready
         k.wait("pod", "condition=Ready", timeout=max(5.0, deadline - time.monotonic()), selector=f"name={name}")
         pods = k.get_json("pods", "-l", f"name={name}")["items"]
         ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and topology.is_ready(p)]
-        if len(ready) >= want:
-            return
-        if time.monotonic() > deadline:
-            raise KubegateError(f"{len(ready)} of {want} {name} pods Ready after {timeout:.0f} s")
-        time.sleep(1)
+        return True if len(ready) >= want else None
+
+    poll(enough, timeout=timeout, every=1, describe=lambda _: f"{len(ready)} of {want} {name} pods Ready after "
+         f"{timeout:.0f} s")
 
 
 def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Progress | None = None) -> App:

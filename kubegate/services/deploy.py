@@ -27,6 +27,7 @@ from kubegate.kube.namespaces import OWNER_LABEL, SHARED_LABEL
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.services import manifests, unchanged
+from kubegate.wait import poll
 
 SERVICES = ("db", "msg")
 DEFAULT_NAMESPACE = "pulp"
@@ -190,17 +191,26 @@ def wait_accepting(address: str, ports: Iterable[int], what: str, timeout: float
     web pod was Ready). A bare connect and close; nothing is sent."""
     deadline = time.monotonic() + timeout
     for port in ports:
-        while True:
-            try:
-                with socket.create_connection((address, port), timeout=2):
-                    break
-            except OSError as exc:
-                if time.monotonic() > deadline:
-                    raise KubegateError(
-                        f"{what} Ready, but {address}:{port} still refuses after {timeout:.0f} s "
-                        f"({exc.strerror or exc}): kube-proxy on the node holding that address has not "
-                        f"programmed the Service; see: kubegate doctor") from None
-                time.sleep(0.2)
+        _wait_port(address, port, what, timeout, deadline)
+
+
+def _wait_port(address: str, port: int, what: str, timeout: float, deadline: float) -> None:
+    last = ""
+
+    def accepts() -> bool | None:
+        nonlocal last
+        try:
+            with socket.create_connection((address, port), timeout=2):
+                return True
+        except OSError as exc:
+            last = str(exc.strerror or exc)
+            return None
+
+    def describe(_: float) -> str:
+        return (f"{what} Ready, but {address}:{port} still refuses after {timeout:.0f} s ({last}): kube-proxy on "
+                "the node holding that address has not programmed the Service; see: kubegate doctor")
+
+    poll(accepts, timeout=max(0.0, deadline - time.monotonic()), every=0.2, describe=describe)
 
 
 def ready_endpoints(k: Kubectl, service: str) -> tuple[dict[str, str], int | None]:

@@ -19,6 +19,7 @@ from kubegate.kube import objects, stamps
 from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
+from kubegate.wait import poll
 
 ROLLOUT_TIMEOUT_S = 120
 API_TIMEOUT_S = 120
@@ -43,17 +44,21 @@ def render_coredns(ctx: Context) -> tuple[str, str]:
 def _coredns(k: Kubectl, deadline: float) -> dict[str, Any] | None:
     """The coredns Deployment, None if absent. On a fresh cluster this runs beside the Ready
     wait, while the API server may still be starting: retried until `deadline`."""
-    while True:
+    last = ""
+
+    def read() -> tuple[dict[str, Any] | None] | None:
+        nonlocal last
         res = k.run_e("get", "deployment", "coredns", "-o", "json", timeout=20)
         if res.returncode == 0:
-            found: dict[str, Any] = json.loads(res.stdout)
-            return found
+            return (json.loads(res.stdout),)
         if "NotFound" in res.stderr:
-            return None
-        if time.monotonic() > deadline:
-            raise KubegateError(f"the API server did not answer for the add-ons within {API_TIMEOUT_S} s: "
-                                f"{res.stderr.strip()[-300:]}")
-        time.sleep(1)
+            return (None,)
+        last = res.stderr.strip()[-300:]
+        return None
+
+    (found,) = poll(read, timeout=max(0.0, deadline - time.monotonic()), every=1, describe=lambda s: (
+        f"the API server did not answer for the add-ons within {API_TIMEOUT_S} s: {last}"))
+    return found
 
 
 class ApplyAddons:

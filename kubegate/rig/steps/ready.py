@@ -14,6 +14,7 @@ from typing import Any
 from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
+from kubegate.wait import poll
 
 READY_TIMEOUT = float(os.environ.get("KUBEGATE_READY_TIMEOUT", "300"))
 STUCK_EVERY_S = 10.0
@@ -62,9 +63,11 @@ def wait_ready(k: Kubectl, want: set[str], timeout: float, since: float | None =
     """Poll until every wanted node is Ready; `stuck(not_ready)` is asked every STUCK_EVERY_S
     for a reason they never will be (a kubelet that is not running), which ends the wait early."""
     started = time.monotonic()
-    deadline = started + timeout
     asked = started
-    while True:
+    state = ReadyState(False, [], sorted(want), [])
+
+    def check() -> ReadyState | None:
+        nonlocal asked, state
         state = ready_state(k, want, since)
         if state.complete:
             return state
@@ -74,11 +77,14 @@ def wait_ready(k: Kubectl, want: set[str], timeout: float, since: float | None =
             if why:
                 raise KubegateError(f"minions not Ready after {time.monotonic() - started:.0f}s and will not be: "
                                     f"{why}")
-        if time.monotonic() > deadline:
-            missing = [*state.not_ready, *state.not_registered]
-            raise KubegateError(f"minions not Ready after {int(timeout)}s: {state.describe()}"
-                                + (hint.format(node=missing[0]) if missing and hint else ""))
-        time.sleep(2)
+        return None
+
+    def describe(_: float) -> str:
+        missing = [*state.not_ready, *state.not_registered]
+        return (f"minions not Ready after {int(timeout)}s: {state.describe()}"
+                + (hint.format(node=missing[0]) if missing and hint else ""))
+
+    return poll(check, timeout=timeout, every=2, describe=describe)
 
 
 def _after(condition: dict[str, str], since: float | None) -> bool:

@@ -1,6 +1,6 @@
 """pytest hooks only: collect a diagnostics bundle when a test's setup or call fails.
 
-Register with ``pytest_plugins = ["kubegate.pytest.collect"]``. The bundle is written under
+Register with ``pytest_plugins = ["kubegate.pytest.diagnostics"]``. The bundle is written under
 the run's attachment dir for the test and attached file by file, so junit.xml links it
 (``<property name="diagnostics" .../>``) and report.html lists it next to the failure.
 """

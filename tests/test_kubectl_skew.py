@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from kubegate.kube import versions as kv
-from kubegate.kube.versions import Discovery, KubectlBinary
+from kubegate.kube import skew as kv
+from kubegate.kube.skew import Discovery, KubectlBinary
 
 
 def _client_json(minor: str, git: str) -> str:

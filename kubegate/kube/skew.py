@@ -7,7 +7,7 @@ for a 1.34 server). So the harness looks for versioned binaries itself, asks eac
 client version (no server needed) and keeps those in skew; the contract suites run once per
 kept binary and the harness's default picks the closest one.
 
-Parsing and selection are pure functions (unit-tested in tests/test_kubectl_versions.py);
+Parsing and selection are pure functions (unit-tested in tests/test_kubectl_skew.py);
 only `client_version`, `server_minor` and the `discover`/`resolve_binary` wrappers run
 processes.
 """
