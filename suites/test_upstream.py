@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.cluster import holding
+from kubegate import mutex
 from kubegate.paths import cluster_dir, reports_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.report.progress import Progress
-from kubegate.runs.locks import flock
 from kubegate.runs.once import once_per_run
 from kubegate.upstream.judge import judge, load
 from kubegate.upstream.run import DEFAULT_PROCS, SKIP, SpecResult, exact
@@ -36,12 +37,12 @@ def upstream(cluster: ClusterProvider, settings: Settings) -> tuple[dict[str, Sp
     marker = settings.run_marker("upstream")
 
     def first() -> list[SpecResult]:
-        with flock(cluster_dir(settings.root) / "cluster-share.lock", exclusive=True):
+        with holding(settings, mutex.CLUSTER_SHARE, exclusive=True):  # upstream's specs need the cluster alone
             results = judge(cluster, settings.root, out, focus=exact(SPECS), skip=SKIP, procs=DEFAULT_PROCS,
                             prog=Progress("kubegate upstream"))
         return results
 
-    results = once_per_run(cluster_dir(settings.root) / "upstream.lock", marker, first,
+    results = once_per_run(cluster_dir(settings.root) / mutex.UPSTREAM, marker, first,
                            lambda: load(out / "results.json"))
     passed = sum(r.state == "passed" for r in results)
     current().add_fact("upstream specs", f"{len(results)} run: {passed} passed, "

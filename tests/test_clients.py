@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kubegate.runs.locks import flock
+from kubegate import mutex
 from kubegate.services.clients import CLIENT_SET_LABEL, WARM_SET, _outcome, client_pod, ensure_warm_clients
 
 
@@ -36,7 +36,7 @@ def test_client_pod_is_labelled_with_the_run_and_pinned_when_asked() -> None:
 
 
 def _hold(path: str, exclusive: bool, seconds: float) -> None:
-    with flock(Path(path), exclusive=exclusive):
+    with mutex.hold_rw(Path(path), exclusive=exclusive):
         time.sleep(seconds)
 
 
@@ -47,7 +47,7 @@ def test_exclusive_waits_for_shared_holders(tmp_path: Path) -> None:
         r.start()
     time.sleep(0.1)
     t = time.monotonic()
-    with flock(Path(lock), exclusive=True):
+    with mutex.hold_rw(Path(lock), exclusive=True):
         waited = time.monotonic() - t
     for r in readers:
         r.join()

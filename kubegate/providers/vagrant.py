@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import vagrant
-from filelock import FileLock
 
+from kubegate import mutex
 from kubegate.errors import KubegateError
 from kubegate.paths import cluster_dir, reports_dir
 from kubegate.providers.base import ClusterProvider, ClusterStatus
@@ -142,7 +142,7 @@ class VagrantProvider(ClusterProvider):
     def _run_plan(self, title: str, plan: Plan, no_cache: bool) -> None:
         self.state.mkdir(parents=True, exist_ok=True)
         prog = Progress(title)
-        with FileLock(str(self.state / "up.lock")):
+        with mutex.hold(self.state / mutex.UP):
             try:
                 bring_up(Context(self.root, self.spec, self, no_cache=no_cache), plan, prog)
             finally:

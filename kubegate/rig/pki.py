@@ -27,11 +27,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from filelock import FileLock, Timeout
 
+from kubegate import mutex
 from kubegate.errors import KubegateError
 from kubegate.fs import write_atomic
 from kubegate.rig.spec import ClusterSpec
+from kubegate.wait import WaitTimeout
 
 CA_VALIDITY = dt.timedelta(days=3650)
 LEAF_VALIDITY = dt.timedelta(days=365)
@@ -269,19 +270,15 @@ def _ensure_dir(pki_dir: Path) -> None:
 @contextlib.contextmanager
 def _locked(pki_dir: Path) -> Iterator[None]:
     """Parallel test workers may all bring the cluster up; two CAs written at once would be a mess."""
-    lock = FileLock(str(pki_dir / ".lock"), timeout=LOCK_TIMEOUT_S)
     try:
-        lock.acquire()
-    except Timeout as e:
+        with mutex.hold(pki_dir / ".lock", timeout=LOCK_TIMEOUT_S):
+            yield
+    except WaitTimeout as e:
         raise KubegateError(
             f"{pki_dir} stayed locked for {LOCK_TIMEOUT_S:.0f}s; stop the other kubegate or delete {pki_dir}/.lock"
         ) from e
     except OSError as e:
         raise KubegateError(f"cannot lock {pki_dir}: {e.strerror}; make it writable") from e
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def _public_der(key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey | x509.Certificate) -> bytes:

@@ -14,7 +14,6 @@ process dies however it dies, which is what lets sweep tell "left over" from "in
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from kubegate import mutex
 from kubegate.kube import namespaces
 from kubegate.kube.kubectl import Kubectl
 from kubegate.kube.namespaces import OWNER_LABEL, RUN_LABEL, SHARED_LABEL
@@ -120,9 +120,9 @@ class LiveRun:
 
     def __init__(self, cluster_state: Path, run_id: str) -> None:
         self.path = runs_dir(cluster_state) / f"{namespaces.labels(run_id)[RUN_LABEL]}.lock"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file: TextIO | None = open(self.path, "a+")  # noqa: SIM115 - held until release()
-        fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self._file: TextIO | None = mutex.try_hold(self.path)
+        if self._file is None:
+            raise OSError(f"run lock {self.path} is held by another process")
         self._file.truncate(0)
         self._file.write(f"{os.getpid()}\n")
         self._file.flush()
@@ -139,14 +139,12 @@ def live_runs(cluster_state: Path) -> set[str]:
     live: set[str] = set()
     d = runs_dir(cluster_state)
     for path in sorted(d.glob("*.lock")) if d.is_dir() else []:
-        with open(path, "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                live.add(path.stem)
-                continue
-            path.unlink(missing_ok=True)
-            fcntl.flock(fh, fcntl.LOCK_UN)
+        fh = mutex.try_hold(path)
+        if fh is None:
+            live.add(path.stem)
+            continue
+        path.unlink(missing_ok=True)
+        fh.close()
     return live
 
 

@@ -11,14 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from filelock import FileLock
+from kubegate import mutex
 
 T = TypeVar("T")
 
 
 def once_per_run(lock: Path, marker: Path, first: Callable[[], T], later: Callable[[], T]) -> T:
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(lock)):
+    with mutex.hold(lock):
         if marker.is_file():
             return later()
         result = first()
