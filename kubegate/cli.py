@@ -116,7 +116,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         if provider.name == "vagrant":
             from kubegate.rig.engine import stop_if_ours
             print(stop_if_ours())
-        changed = getattr(provider, "host_sysctls_changed", lambda: None)()
+        machines = getattr(provider, "machines", None)
+        changed = machines.host_sysctls_changed() if machines is not None else None
         if changed:
             print(f"kubegate: the host's kernel settings differ from before the cluster started: "
                   f"{'; '.join(changed[:5])}", file=sys.stderr)

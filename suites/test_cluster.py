@@ -109,9 +109,9 @@ def test_host_kernel_settings_are_untouched(cluster: ClusterProvider) -> None:
     """kubelet and systemd in the nodes must not change the host's kernel.* and vm.* settings
     (the nodes see the host's /proc/sys); compared with a snapshot from before they started."""
     assert isinstance(cluster, VagrantProvider)
-    changed = cluster.host_sysctls_changed()
-    assert changed is not None, (f"no snapshot of the host's settings at {cluster.host_sysctls_path}; it is taken "
-                                 "when no node runs: `kubegate down && kubegate up`")
+    changed = cluster.machines.host_sysctls_changed()
+    assert changed is not None, (f"no snapshot of the host's settings at {cluster.machines.host_sysctls_path}; it is "
+                                 "taken when no node runs: `kubegate down && kubegate up`")
     assert changed == [], f"the host's kernel settings changed since the nodes started: {changed}"
 
 

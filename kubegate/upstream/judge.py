@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from kubegate.paths import cluster_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.rig.build import gobuild
@@ -22,15 +23,13 @@ def prepare(provider: ClusterProvider, root: Path, prog: Progress) -> Path:
     """The judge's binaries (built or reused) and, on the local rig, its images on every minion."""
     with prog.phase("upstream: build e2e.test"):
         bins = gobuild.build(gobuild.e2e_target())
-    if provider.has_node_shell:
-        from kubegate.providers.vagrant import VagrantProvider
-        assert isinstance(provider, VagrantProvider)
+    if provider.has_node_shell:  # nodes that cannot pull: the images go into each one's containerd
         with prog.phase("upstream: images"):
             tag, tar = images.ensure_tar(root, bins, provider.images()["pause"],
-                                         provider.logs / "image-e2e.log")
+                                         cluster_dir(root) / "logs" / "image-e2e.log")
         with prog.phase("upstream: images on minions"):
             images.import_on_minions(lambda n, c: provider.node_shell(n, c, timeout=900),
-                                     [m.name for m in provider.spec.minions], tag, tar)
+                                     provider.collection_nodes(), tag, tar)
     return bins
 
 
