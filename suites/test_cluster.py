@@ -59,7 +59,7 @@ def echo(cluster: ClusterProvider, settings: Settings, pytestconfig: pytest.Conf
 
 
 def _nodes(kubectl: Kubectl) -> dict[str, dict[str, Any]]:
-    return {n["metadata"]["name"]: n for n in kubectl.get_json("nodes")["items"]}
+    return {n["metadata"]["name"]: n for n in topology.read_nodes(kubectl)}
 
 
 def _echo_pods(pods: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from kubegate.kube import topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.report import current
 from kubegate.services.clients import probe_from_host, probe_in_pod
@@ -35,7 +36,7 @@ def cordoned(services: Deployment, services_kubectl: Kubectl, kubectl: Kubectl) 
     """service -> the node its pod ran on; those nodes are cordoned for the test's duration."""
     before = {s: _pods(services_kubectl, s)[0]["spec"]["nodeName"] for s in SERVICES}
     nodes = sorted(set(before.values()))
-    ready = [n["metadata"]["name"] for n in kubectl.get_json("nodes")["items"]]
+    ready = [n.name for n in topology.schedulable_ready(topology.read_nodes(kubectl))]
     if len(set(ready) - set(nodes)) < 1:
         pytest.skip("needs a node without the db/msg pods to move them to")
     try:

@@ -58,7 +58,7 @@ def read_nodes(k: Kubectl) -> list[dict[str, Any]]:
     res = k.run_e("get", "nodes", "-o", "json", timeout=30)
     if res.returncode != 0:
         err = res.stderr.strip().splitlines()
-        raise KubegateError(f"cannot list the cluster's nodes: {err[-1] if err else 'no answer'} "
+        raise KubegateError(f"cannot reach the API server to list the nodes: {err[-1] if err else 'no answer'} "
                             f"(check --kubeconfig {k.kubeconfig} and --context)")
     items: list[dict[str, Any]] = json.loads(res.stdout).get("items", [])
     return items

@@ -7,12 +7,14 @@ cluster came from Vagrant or was handed over by the user is the provider's busin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import Kubectl
 
 
@@ -89,9 +91,9 @@ class ClusterProvider(ABC):
             data = json.loads(res.stdout)
             out["server version"] = data.get("serverVersion", {}).get("gitVersion", "?")
             out["kubectl client version"] = data.get("clientVersion", {}).get("gitVersion", "?")
-        nodes = k.run_e("get", "nodes", "-o", "json", timeout=30)
-        if nodes.returncode == 0:
-            for n in json.loads(nodes.stdout)["items"]:
+        from kubegate.kube import topology
+        with contextlib.suppress(KubegateError):  # facts are what could be read; the suites judge the rest
+            for n in topology.read_nodes(k):
                 info = n["status"]["nodeInfo"]
                 out[f"node {n['metadata']['name']}"] = (f"kubelet {info['kubeletVersion']}, "
                                                         f"{info['containerRuntimeVersion']}, {info['osImage']}")

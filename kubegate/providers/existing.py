@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from kubegate.errors import KubegateError
+from kubegate.kube import topology
 from kubegate.paths import repo_root
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.registry import creds
@@ -124,14 +125,9 @@ class ExistingProvider(ClusterProvider):
         """Never destroys a cluster it did not create."""
 
     def status(self) -> ClusterStatus:
-        k = self.kubectl()
-        res = k.run_e("get", "nodes", "-o",
-                      "jsonpath={range .items[*]}{.metadata.name} "
-                      "{.status.conditions[?(@.type==\"Ready\")].status}{\"\\n\"}{end}", timeout=30)
-        if res.returncode != 0:
-            err = res.stderr.strip().splitlines()
-            return ClusterStatus(False, f"cannot reach the API server: {err[-1] if err else 'no answer'} "
-                                        f"(check --kubeconfig {self._kubeconfig} and --context)")
-        rows = [line.split() for line in res.stdout.strip().splitlines() if line.strip()]
-        ready = [r[0] for r in rows if len(r) > 1 and r[1] == "True"]
-        return ClusterStatus(bool(ready), f"{len(ready)}/{len(rows)} nodes Ready", ready_nodes=ready)
+        try:
+            nodes = topology.read_nodes(self.kubectl())
+        except KubegateError as exc:
+            return ClusterStatus(False, str(exc))
+        ready = [n["metadata"]["name"] for n in nodes if topology.is_ready(n)]
+        return ClusterStatus(bool(ready), f"{len(ready)}/{len(nodes)} nodes Ready", ready_nodes=ready)

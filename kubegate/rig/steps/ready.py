@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kubegate.errors import KubegateError
+from kubegate.kube import topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 from kubegate.wait import poll
@@ -102,7 +103,7 @@ def publish_pod_cidrs(k: Kubectl, ctx: Context) -> None:
     node CIDRs would: the ranges are fixed by the spec (CNI host-local, static routes), and
     clients of the API (suites, kube-proxy, upstream's e2e) read them there. A Node's podCIDR
     can be set once, so only unset ones are patched."""
-    nodes = {n["metadata"]["name"]: n for n in k.get_json("nodes")["items"]}
+    nodes = {n["metadata"]["name"]: n for n in topology.read_nodes(k)}
     for m in ctx.spec.minions:
         node = nodes.get(m.name)
         if node is not None and m.pod_cidr and not node["spec"].get("podCIDR"):
