@@ -4,6 +4,7 @@ Ctrl-C path so finalizers run."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -102,7 +103,8 @@ def test_delete_run_by_registry_and_label_never_shared() -> None:
     k = _FakeKubectl()
     reg = cleanup.Registry()
     name = cleanup.create_namespace(k, "kg-x", "run 1", registry=reg)  # type: ignore[arg-type]
-    assert "kubegate.io/run-id: \"run-1\"" in k.calls[0][1], "the namespace carries the run id"
+    labels = json.loads(k.calls[0][1])["metadata"]["labels"]
+    assert labels["kubegate.io/run-id"] == "run-1", "the namespace carries the run id"
     assert reg.names() == [name]
     done = cleanup.delete_run(k, "run 1", "pulp", registry=reg)  # type: ignore[arg-type]
     assert reg.names() == []

@@ -43,6 +43,10 @@ class WaitTimeout(KubegateError):
     """A wait that ran out, naming the condition, the object and its last observed state."""
 
 
+#: What kubectl apply says when a controller created or changed an object under it (see apply).
+CONTROLLER_RACES = ("(AlreadyExists)", "(Conflict)", "the object has been modified")
+APPLY_ATTEMPTS = 3
+
 #: `Error from server (Forbidden)` lines seen by this process, newest last: a test that fails
 #: after one is most likely missing a permission, which its own assertion rarely says.
 FORBIDDEN: list[str] = []
@@ -93,7 +97,19 @@ class Kubectl:
         return json.loads(self.run("get", *args, "-o", "json").stdout)
 
     def apply(self, manifest: str) -> KubectlResult:
-        return self.run("apply", "-f", "-", stdin=manifest)
+        """`kubectl apply`. A controller may create an object between kubectl's read and its create
+        (the ServiceAccount controller's `default` in a new namespace) or change it between read
+        and patch; kubectl then fails with AlreadyExists or Conflict, and applying again patches
+        what is there now. Anything else fails at once."""
+        for _ in range(APPLY_ATTEMPTS - 1):
+            result = self.run_e("apply", "-f", "-", stdin=manifest)
+            if result.returncode == 0 or not any(m in result.stderr for m in CONTROLLER_RACES):
+                break
+        else:
+            result = self.run_e("apply", "-f", "-", stdin=manifest)
+        if result.returncode != 0:
+            raise KubectlError(result)
+        return result
 
     def wait(self, target: str, condition: str, timeout: float = 120, *, selector: str | None = None) -> None:
         """`kubectl wait`; on failure, raise naming the condition, the object and its last observed state.

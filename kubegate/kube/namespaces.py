@@ -6,6 +6,7 @@ the harness did not create, and two runs (or xdist workers) never share a namesp
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 
@@ -29,11 +30,13 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(3)}"
 
 
-def create(kubectl: Kubectl, name: str, run_id: str, extra: str = "") -> str:
-    """`extra`: objects the namespace needs before its first pod (the provider's pull Secret)."""
-    manifest = (f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels:\n"
-                + "".join(f"    {k}: \"{v}\"\n" for k, v in labels(run_id).items()))
-    kubectl.apply(manifest + extra)
+def create(kubectl: Kubectl, name: str, labelled: dict[str, str], extra: str = "") -> str:
+    """The namespace `name` with these labels, then `extra`: objects it needs before its first pod
+    (the provider's pull Secret and the `default` ServiceAccount naming it, which the
+    ServiceAccount controller creates too: Kubectl.apply takes that race)."""
+    kubectl.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labelled}}))
+    if extra:
+        kubectl.apply(extra)
     return name
 
 

@@ -70,7 +70,7 @@ def create_namespace(kubectl: Kubectl, prefix: str, run_id: str, registry: Regis
     `extra(name)` gives objects it needs before its first pod (the provider's namespace_manifest)."""
     name = namespaces.unique_name(prefix)
     registry.add(kubectl, name)
-    return namespaces.create(kubectl, name, run_id, extra(name) if extra else "")
+    return namespaces.create(kubectl, name, namespaces.labels(run_id), extra(name) if extra else "")
 
 
 def delete_namespace(kubectl: Kubectl, name: str, registry: Registry = REGISTRY) -> None:

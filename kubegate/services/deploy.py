@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.kube import stamps
+from kubegate.kube import namespaces, stamps
 from kubegate.kube.kubectl import Kubectl
 from kubegate.kube.namespaces import OWNER_LABEL, SHARED_LABEL
 from kubegate.providers.base import ClusterProvider
@@ -56,10 +56,7 @@ def _ensure_namespace(k: Kubectl, namespace: str, extra: str = "") -> None:
     """The services' namespace is shared by runs (externalIPs cannot be duplicated), so it
     is labelled as kubegate's and shared: sweep leaves it alone. `extra` (the provider's pull
     Secret) goes in once the namespace exists."""
-    k.apply(json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {
-        "name": namespace, "labels": {OWNER_LABEL: "kubegate", SHARED_LABEL: "true"}}}))
-    if extra:
-        k.apply(extra)
+    namespaces.create(k, namespace, {OWNER_LABEL: "kubegate", SHARED_LABEL: "true"}, extra)
 
 
 def credentials(k: Kubectl) -> tuple[str, str]:
