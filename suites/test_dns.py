@@ -18,6 +18,7 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.rig.spec import ClusterSpec
+from kubegate.services.asks import Amqp, Mongo, Mongosh
 from kubegate.services.deploy import SERVICES, Deployment
 from kubegate.services.markers import marker_name
 
@@ -67,7 +68,7 @@ def test_mongosh_show_dbs_via_dns_name(node: str, node_probe: NodeProbe, service
                                        settings: Settings) -> None:
     name, marker = fqdn("db", services), marker_name(settings.run_id, "dns")
     out = node_probe(node, "mongosh show dbs via DNS name",
-                     ["mongosh", "--host", name, "--port", "$DB_SERVICE_PORT", "--write-marker", marker])
+                     Mongosh(name, "$DB_SERVICE_PORT", write_marker=marker))
     assert out.ok, out.explain()
     assert marker in out.details.get("databases", []), f"`show dbs` via {name}: {out.details.get('stdout')!r}"
 
@@ -75,7 +76,7 @@ def test_mongosh_show_dbs_via_dns_name(node: str, node_probe: NodeProbe, service
 @pytest.mark.triage("db")
 def test_pymongo_via_dns_name(node: str, node_probe: NodeProbe, services: Deployment) -> None:
     out = node_probe(node, "pymongo via DNS name",
-                     ["mongo", "--host", fqdn("db", services), "--port", "$DB_SERVICE_PORT"])
+                     Mongo(fqdn("db", services), "$DB_SERVICE_PORT"))
     assert out.ok, out.explain()
     assert out.target.split(":")[0] in (services.cluster_ips["db"], fqdn("db", services)), out.target
 
@@ -84,8 +85,8 @@ def test_pymongo_via_dns_name(node: str, node_probe: NodeProbe, services: Deploy
 def test_amqp_via_dns_name(node: str, node_probe: NodeProbe, services: Deployment) -> None:
     user, password = services.credentials
     out = node_probe(node, "amqp send/receive via DNS name",
-                     ["amqp", "--host", fqdn("msg", services), "--port", "$MSG_SERVICE_PORT", "--count", "20",
-                      "--credentials-stdin"], stdin=f"{user}\n{password}\n")
+                     Amqp(fqdn("msg", services), "$MSG_SERVICE_PORT", count=20, credentials_stdin=True),
+                     stdin=f"{user}\n{password}\n")
     assert out.ok, out.explain()
     assert out.details.get("count") == 20
 

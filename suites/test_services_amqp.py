@@ -13,12 +13,12 @@ import pytest
 
 from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
+from kubegate.services.asks import Amqp
 from kubegate.services.clients import probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment, ready_endpoints
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
-PORTAL = ["--host", "$MSG_SERVICE_HOST", "--port", "$MSG_SERVICE_PORT"]
-COUNT = "50"
+COUNT = 50
 
 
 def _creds(services: Deployment) -> str:
@@ -34,13 +34,12 @@ def test_send_receive_via_portal_ip(node: str, services: Deployment, services_ku
     IP): one connection through a Service with one dead endpoint among several passes by luck."""
     endpoints, target_port = ready_endpoints(services_kubectl, "msg")
     assert endpoints, "the msg Service has no ready endpoint"
-    every = ",".join(f"{addr}={name}" for addr, name in sorted(endpoints.items()))
     out = node_probe(node, "amqp send/receive via portal IP",
-                     ["amqp", *PORTAL, "--count", COUNT, "--credentials-stdin", "--every-endpoint", every,
-                      "--endpoint-port", str(target_port)], stdin=_creds(services))
+                     Amqp.portal(count=COUNT, every_endpoint=endpoints, endpoint_port=target_port),
+                     stdin=_creds(services))
     assert out.ok, out.explain()
     assert sorted(out.details.get("endpoints", {})) == sorted(endpoints.values())
-    assert out.details.get("count") == int(COUNT)
+    assert out.details.get("count") == COUNT
     assert out.target == f"{services.cluster_ips['msg']}:{services.ports['msg']}"
 
 
@@ -49,17 +48,15 @@ def test_send_receive_via_portal_ip(node: str, services: Deployment, services_ku
 def test_send_receive_via_public_ip_from_host(services: Deployment) -> None:
     user, password = services.credentials
     env = {**os.environ, "KUBEGATE_MSG_USERNAME": user, "KUBEGATE_MSG_PASSWORD": password}
-    out = probe_from_host("amqp send/receive via public IP", ["amqp", "--host", services.public_ip,
-                                                              "--count", COUNT], env=env)
+    out = probe_from_host("amqp send/receive via public IP", Amqp(services.public_ip, count=COUNT), env=env)
     assert out.ok, out.explain()
-    assert out.details.get("count") == int(COUNT)
+    assert out.details.get("count") == COUNT
 
 
 def test_bad_credentials_refused_via_public_ip(services: Deployment) -> None:
     user, password = services.credentials
     env = {**os.environ, "KUBEGATE_MSG_USERNAME": user, "KUBEGATE_MSG_PASSWORD": password}
-    out = probe_from_host("amqp refusal via public IP", ["amqp", "--host", services.public_ip,
-                                                         "--expect-refused"], env=env)
+    out = probe_from_host("amqp refusal via public IP", Amqp(services.public_ip, expect_refused=True), env=env)
     assert out.ok, out.explain()
 
 
@@ -67,5 +64,5 @@ def test_bad_credentials_refused_via_portal_ip(services: Deployment, services_ku
                                                clients: dict[str, str]) -> None:
     pod = next(iter(clients.values()))
     out = probe_in_pod(services_kubectl, pod, "amqp refusal via portal IP",
-                       ["amqp", *PORTAL, "--expect-refused", "--credentials-stdin"], stdin=_creds(services))
+                       Amqp.portal(expect_refused=True), stdin=_creds(services))
     assert out.ok, out.explain()

@@ -27,23 +27,16 @@ from kubegate.kube.kubectl import Kubectl
 from kubegate.locks.npm import install_mongosh
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
-from kubegate.services.clients import ProbeOutcome, probe_from_host, probe_in_pod
+from kubegate.services.asks import Mongo, Mongosh
+from kubegate.services.clients import probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment
 from kubegate.services.markers import marker_name
 from kubegate.services.probes.mongosh import parse_show_dbs
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up")]
-PORTAL = ["--host", "$DB_SERVICE_HOST", "--port", "$DB_SERVICE_PORT"]
-
-
 def _marker(settings: Settings, where: str) -> str:
     """This run's marker database for `where` (dropped at the run's end)."""
     return marker_name(settings.run_id, where)
-
-
-def _write_marker(write: Callable[[list[str]], ProbeOutcome], database: str) -> None:
-    wrote = write(["--database", database])
-    assert wrote.ok, f"writing the marker database {database}: {wrote.explain()}"
 
 
 @pytest.mark.triage("db")
@@ -52,7 +45,7 @@ def test_show_dbs_via_portal_ip(node: str, node_probe: NodeProbe, services: Depl
     """Each node's probe writes into the run's marker database, then lists: its own write must
     show (a node whose write failed fails before listing)."""
     database = _marker(settings, "portal")
-    out = node_probe(node, "mongosh show dbs via portal IP", ["mongosh", *PORTAL, "--write-marker", database])
+    out = node_probe(node, "mongosh show dbs via portal IP", Mongosh.portal(write_marker=database))
     assert out.ok, out.explain()
     assert out.details.get("marker") == database, "the probe must have written the marker first"
     assert out.target == f"{services.cluster_ips['db']}:{services.ports['db']}", \
@@ -63,7 +56,7 @@ def test_show_dbs_via_portal_ip(node: str, node_probe: NodeProbe, services: Depl
 
 @pytest.mark.triage("db")
 def test_pymongo_via_portal_ip(node: str, node_probe: NodeProbe, services: Deployment) -> None:
-    out = node_probe(node, "pymongo via portal IP", ["mongo", *PORTAL])
+    out = node_probe(node, "pymongo via portal IP", Mongo.portal())
     assert out.ok, out.explain()
     assert out.target == f"{services.cluster_ips['db']}:{services.ports['db']}"
 
@@ -78,14 +71,14 @@ def test_document_written_through_one_node_is_read_through_another(
     writer, reader, lister = clients[names[0]], clients[names[1]], clients[names[-1]]
     database = _marker(settings, "across")
     wrote = probe_in_pod(services_kubectl, writer, "pymongo write via portal IP",
-                         ["mongo", *PORTAL, "--database", database])
+                         Mongo.portal(database=database))
     assert wrote.ok, wrote.explain()
     doc_id = wrote.details["inserted_id"]
     read = probe_in_pod(services_kubectl, reader, "pymongo read via portal IP",
-                        ["mongo", *PORTAL, "--database", database, "--read-id", doc_id])
+                        Mongo.portal(database=database, read_id=doc_id))
     assert read.ok, read.explain()
     assert read.details.get("read_from") == writer, f"the document should name the pod that wrote it: {read.details}"
-    listed = probe_in_pod(services_kubectl, lister, "mongosh show dbs via portal IP", ["mongosh", *PORTAL])
+    listed = probe_in_pod(services_kubectl, lister, "mongosh show dbs via portal IP", Mongosh.portal())
     assert listed.ok, listed.explain()
     assert database in listed.details.get("databases", []), f"`show dbs` from {lister} lacks {database}"
 
@@ -95,8 +88,8 @@ def test_document_written_through_one_node_is_read_through_another(
 def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: Settings) -> None:
     """Literally the seed's command, with mongosh in place of the 2014 `mongo` shell."""
     database = _marker(settings, "public_host")
-    _write_marker(lambda extra: probe_from_host("pymongo write via public IP",
-                                                ["mongo", "--host", services.public_ip, *extra]), database)
+    wrote = probe_from_host("pymongo write via public IP", Mongo(services.public_ip, database=database))
+    assert wrote.ok, f"writing the marker database {database}: {wrote.explain()}"
     mongosh = install_mongosh(settings.root)
     env = {**os.environ, "MONGOSH_TELEMETRY_ENDPOINT": ""}
     proc = subprocess.run(f'echo "show dbs" | {mongosh} --quiet --norc {services.public_ip}', shell=True,
@@ -108,7 +101,7 @@ def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: S
 
 @pytest.mark.triage("db")
 def test_pymongo_via_public_ip_from_host(services: Deployment) -> None:
-    out = probe_from_host("pymongo via public IP", ["mongo", "--host", services.public_ip])
+    out = probe_from_host("pymongo via public IP", Mongo(services.public_ip))
     assert out.ok, out.explain()
     assert out.target == f"{services.public_ip}:{services.ports['db']}"
 
@@ -131,7 +124,7 @@ def test_wrong_port_is_refused_at_once_and_the_probe_says_so(services: Deploymen
     seconds = _connect_refused(services.public_ip, 27018)
     assert seconds < 1.0, f"refusal took {seconds:.2f}s"
     out = probe_from_host("pymongo wrong port (expected refusal)",
-                          ["mongo", "--host", services.public_ip, "--port", "27018", "--timeout", "1"],
+                          Mongo(services.public_ip, port=27018, timeout=1),
                           expect_ok=False)
     assert not out.ok
     assert f"{services.public_ip}:27018" in (out.error or "") and "refused" in (out.error or ""), out.error
@@ -164,7 +157,7 @@ def test_service_without_backends_refuses_from_a_pod(
     assert answer and answer[0] == "refused", f"connect to {ip}:27017 (no endpoints) from {pod}: {res.stdout!r}"
     assert float(answer[1]) < 1.0, f"refusal took {answer[1]}s"
     out = probe_in_pod(services_kubectl, pod, "pymongo no backends (expected refusal)",
-                       ["mongo", "--host", ip, "--timeout", "1"], expect_ok=False)
+                       Mongo(ip, timeout=1), expect_ok=False)
     assert not out.ok
     assert f"{ip}:27017" in (out.error or "") and "from" in (out.error or "") and "refused" in (out.error or ""), \
         out.error

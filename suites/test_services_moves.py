@@ -19,6 +19,7 @@ import pytest
 from kubegate.kube import topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.report import current
+from kubegate.services.asks import Amqp, Mongo
 from kubegate.services.clients import probe_from_host, probe_in_pod
 from kubegate.services.deploy import SERVICES, Deployment
 
@@ -75,15 +76,15 @@ def test_pods_move_and_portal_and_public_ip_keep_working(
     env = {**os.environ, "KUBEGATE_MSG_USERNAME": user, "KUBEGATE_MSG_PASSWORD": password}
     checks = {
         "db via portal IP": lambda: probe_in_pod(k, client, "pymongo after move (portal IP)",
-                                                 ["mongo", "--host", "$DB_SERVICE_HOST", "--timeout", "3"]).ok,
+                                                 Mongo("$DB_SERVICE_HOST", timeout=3)).ok,
         "db via public IP": lambda: probe_from_host("pymongo after move (public IP)",
-                                                    ["mongo", "--host", services.public_ip, "--timeout", "3"]).ok,
+                                                    Mongo(services.public_ip, timeout=3)).ok,
         "msg via portal IP": lambda: probe_in_pod(
             k, client, "amqp after move (portal IP)",
-            ["amqp", "--host", "$MSG_SERVICE_HOST", "--count", "10", "--credentials-stdin", "--timeout", "5"],
+            Amqp("$MSG_SERVICE_HOST", count=10, credentials_stdin=True, timeout=5),
             stdin=f"{user}\n{password}\n").ok,
         "msg via public IP": lambda: probe_from_host(
-            "amqp after move (public IP)", ["amqp", "--host", services.public_ip, "--count", "10", "--timeout", "5"],
+            "amqp after move (public IP)", Amqp(services.public_ip, count=10, timeout=5),
             env=env).ok,
     }
     for what, check in checks.items():

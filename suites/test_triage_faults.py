@@ -20,6 +20,7 @@ from kubegate.collect.runner import ProviderRunner
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report import current
+from kubegate.services.asks import Amqp, Mongo
 from kubegate.services.clients import ProbeOutcome, probe_in_pod
 from kubegate.services.deploy import Deployment, ready_endpoints
 from kubegate.triage import ProbePath, Triage, triage
@@ -30,7 +31,7 @@ RECOVERY_S = 60
 
 def _db_probe(k: Kubectl, pod: str, expect_ok: bool) -> ProbeOutcome:
     return probe_in_pod(k, pod, "pymongo via portal IP" + ("" if expect_ok else " (fault injected)"),
-                        ["mongo", "--host", "$DB_SERVICE_HOST", "--timeout", "2"], expect_ok=expect_ok)
+                        Mongo("$DB_SERVICE_HOST", timeout=2), expect_ok=expect_ok)
 
 
 def _walk(cluster: ClusterProvider, path: ProbePath, fault: str) -> Triage:
@@ -116,9 +117,8 @@ def test_stale_endpoint_is_named(cluster: ClusterProvider, services: Deployment,
     assert stale_msg_endpoint in endpoints
     user, password = services.credentials
     out = probe_in_pod(services_kubectl, clients[node], "amqp every endpoint (fault injected)",
-                       ["amqp", "--host", "$MSG_SERVICE_HOST", "--count", "5", "--credentials-stdin", "--timeout", "3",
-                        "--every-endpoint", ",".join(f"{a}={n}" for a, n in endpoints.items()),
-                        "--endpoint-port", str(port)], stdin=f"{user}\n{password}\n", expect_ok=False)
+                       Amqp("$MSG_SERVICE_HOST", count=5, credentials_stdin=True, timeout=3, every_endpoint=endpoints,
+                            endpoint_port=port), stdin=f"{user}\n{password}\n", expect_ok=False)
     assert not out.ok and stale_msg_endpoint in (out.error or ""), f"the probe must name the dead endpoint: {out}"
     result = _walk(cluster, ProbePath(services.namespace, "msg", node), "stale endpoint")
     assert result.cause().startswith(f"stale endpoint {stale_msg_endpoint} in EndpointSlice msg-stale"), \

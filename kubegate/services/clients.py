@@ -20,6 +20,7 @@ from typing import Any
 
 from kubegate.kube import objects, topology
 from kubegate.kube.kubectl import Kubectl
+from kubegate.services.asks import Ask
 from kubegate.services.unchanged import Listing, born
 
 CLIENT_LABEL = "kubegate.io/client"
@@ -126,11 +127,11 @@ def _record(outcome: ProbeOutcome, started: float, expect_ok: bool) -> None:
                            source=outcome.origin, wall_s=round(time.monotonic() - started, 3))
 
 
-def probe_in_pod(k: Kubectl, pod: str, name: str, args: list[str], *, stdin: str | None = None,
+def probe_in_pod(k: Kubectl, pod: str, name: str, ask: Ask, *, stdin: str | None = None,
                  timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
-    """`kubectl exec POD -- kubegate-probe ARGS --json`; `$VAR` in args expands inside the pod."""
+    """`kubectl exec POD -- kubegate-probe ARGS --json`; `$VAR` in the ask expands inside the pod."""
     started = time.monotonic()
-    script = "exec kubegate-probe " + " ".join(args) + " --json"
+    script = "exec kubegate-probe " + " ".join(ask.args()) + " --json"
     exec_args = ["exec", *(["-i"] if stdin is not None else []), pod, "--", "sh", "-c", script]
     res = k.run_e(*exec_args, stdin=stdin, timeout=timeout)
     outcome = _outcome(name, f"pod {pod}", res.stdout, res.stderr, res.returncode)
@@ -138,22 +139,22 @@ def probe_in_pod(k: Kubectl, pod: str, name: str, args: list[str], *, stdin: str
     return outcome
 
 
-def probe_each(k: Kubectl, pods: dict[str, str], name: str, args: list[str], *, stdin: str | None = None,
+def probe_each(k: Kubectl, pods: dict[str, str], name: str, ask: Ask, *, stdin: str | None = None,
                timeout: float = 90) -> dict[str, ProbeOutcome]:
     """The same probe from several nodes' client pods side by side: node -> outcome. Each
     waits on a kubectl exec and a client's start-up, not on the CPU, so three cost about one."""
     with ThreadPoolExecutor(max_workers=max(1, len(pods))) as pool:
-        futures = {node: pool.submit(probe_in_pod, k, pod, name, args, stdin=stdin, timeout=timeout)
+        futures = {node: pool.submit(probe_in_pod, k, pod, name, ask, stdin=stdin, timeout=timeout)
                    for node, pod in pods.items()}
         return {node: future.result() for node, future in futures.items()}
 
 
-def probe_from_host(name: str, args: list[str], *, env: dict[str, str] | None = None,
+def probe_from_host(name: str, ask: Ask, *, env: dict[str, str] | None = None,
                     timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
     """The same probe code, run on the host (the seed's `mongo <minion IP>` from the desktop)."""
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kubegate.services.probes", *args, "--json"], capture_output=True,
-                          text=True, timeout=timeout, env=env, check=False)
+    proc = subprocess.run([sys.executable, "-m", "kubegate.services.probes", *ask.args(), "--json"],
+                          capture_output=True, text=True, timeout=timeout, env=env, check=False)
     outcome = _outcome(name, "host", proc.stdout, proc.stderr, proc.returncode)
     _record(outcome, started, expect_ok)
     return outcome
