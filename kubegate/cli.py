@@ -15,7 +15,7 @@ from kubegate.errors import KubegateError
 from kubegate.paths import repo_root
 from kubegate.providers import PROVIDERS, make_provider
 from kubegate.providers.base import ClusterProvider
-from kubegate.upstream.run import DEFAULT_PROCS
+from kubegate.upstream.ginkgo import DEFAULT_PROCS
 
 
 def _parser() -> argparse.ArgumentParser:

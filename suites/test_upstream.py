@@ -22,8 +22,8 @@ from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.report.progress import Progress
 from kubegate.runs.once import once_per_run
+from kubegate.upstream.ginkgo import DEFAULT_PROCS, SKIP, SpecResult, exact
 from kubegate.upstream.judge import judge, load
-from kubegate.upstream.run import DEFAULT_PROCS, SKIP, SpecResult, exact
 
 pytestmark = [pytest.mark.upstream, pytest.mark.nightly]
 

@@ -10,8 +10,8 @@ from kubegate.paths import reports_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.rig.build import gobuild
+from kubegate.upstream.ginkgo import FOCUS, SKIP, dry_run
 from kubegate.upstream.judge import judge
-from kubegate.upstream.run import FOCUS, SKIP, dry_run
 
 
 def conformance(provider: ClusterProvider, root: Path, *, focus: str | None, skip: str | None, procs: int,

@@ -16,7 +16,7 @@ from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.rig.build import gobuild
 from kubegate.upstream import images
-from kubegate.upstream.run import SpecResult, run
+from kubegate.upstream.ginkgo import SpecResult, run
 
 
 def prepare(provider: ClusterProvider, root: Path, prog: Progress) -> Path:
