@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     lk.add_argument("action", choices=("check", "update"), help="check: where a lock and its manifest disagree; "
                     "update: renew the locks from their manifests")
     lk.add_argument("only", nargs="?", default=None, metavar="PATH",
-                    help="update: only the locks under PATH (e.g. cluster/images/pulp)")
+                    help="update: only the locks under PATH (e.g. cluster/workloads/pulp)")
     dn = sub.add_parser("down", help="destroy the Vagrant machines (never an existing cluster)")
     dn.add_argument("--purge", action="store_true",
                     help="also remove the minions' image stores (docker volumes kept for a fast next `up`)")

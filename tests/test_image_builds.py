@@ -59,9 +59,9 @@ class FakeDocker:
 
 @pytest.fixture
 def docker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeDocker:
-    for name in [*(i.name for i in images.IMAGES), "debian"]:
-        (tmp_path / "cluster" / "images" / name).mkdir(parents=True)
-        (tmp_path / "cluster" / "images" / name / "build.sh").write_text(f"# {name}\n")
+    for image in [*images.IMAGES, images.BASE]:
+        image.folder(tmp_path).mkdir(parents=True)
+        (image.folder(tmp_path) / "build.sh").write_text(f"# {image.name}\n")
     (tmp_path / "kubegate" / "services" / "probes").mkdir(parents=True)
     fake = FakeDocker()
     monkeypatch.setattr(images, "image_id", fake.image_id)

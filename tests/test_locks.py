@@ -15,7 +15,7 @@ def test_the_repository_s_locks_agree_with_their_manifests() -> None:
 
 
 def test_every_image_installs_from_its_lock_only() -> None:
-    images = repo_root() / "cluster" / "images"
+    images = repo_root() / "cluster" / "workloads"
     client = (images / "client" / "Dockerfile").read_text()
     assert "npm ci" in client and "npm install" not in client
     assert client.count("--require-hashes") == 2

@@ -41,12 +41,13 @@ LOCKS: tuple[Lock, ...] = (
     PipLock("host package", "cluster/host/requirements.txt", ("pyproject.toml",), extras=("dev",)),
     PipLock("host package build", "cluster/host/build-requirements.txt", ("pyproject.toml",),
             constraint="cluster/host/requirements.txt", build_system=True),
-    NpmLock("mongosh (client image and host)", "cluster/images/client/mongosh"),
-    PipLock("client image", "cluster/images/client/requirements.txt", ("cluster/images/client/requirements.in",)),
-    PipLock("client image build", "cluster/images/client/build-requirements.txt",
-            ("cluster/images/client/build-requirements.in",), constraint="cluster/images/client/requirements.txt"),
-    PipLock("pulp image", "cluster/images/pulp/requirements.txt", ("cluster/images/pulp/requirements.in",)),
-    MavenLock("msg image (Broker-J)", "cluster/images/msg/maven.lock"),
+    NpmLock("mongosh (client image and host)", "cluster/workloads/client/mongosh"),
+    PipLock("client image", "cluster/workloads/client/requirements.txt", ("cluster/workloads/client/requirements.in",)),
+    PipLock("client image build", "cluster/workloads/client/build-requirements.txt",
+            ("cluster/workloads/client/build-requirements.in",),
+            constraint="cluster/workloads/client/requirements.txt"),
+    PipLock("pulp image", "cluster/workloads/pulp/requirements.txt", ("cluster/workloads/pulp/requirements.in",)),
+    MavenLock("msg image (Broker-J)", "cluster/workloads/msg/maven.lock"),
 )
 
 

@@ -1,7 +1,7 @@
 """npm packages on the host, installed from the same committed lock as the client image.
 
 The host's mongosh (the seed's `echo "show dbs" | mongosh <publicIP>` from the host) lives in
-`$KUBEGATE_CACHE/node`. It is installed with `npm ci` from cluster/images/client/mongosh, so the
+`$KUBEGATE_CACHE/node`. It is installed with `npm ci` from cluster/workloads/client/mongosh, so the
 host and the image run the same mongosh and its whole tree, and a stamp of the lock's digest
 decides when to reinstall: a renewed lock reinstalls, an unchanged one costs nothing.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from kubegate.errors import KubegateError
 from kubegate.paths import cache_dir
 
-MONGOSH_LOCK = Path("cluster") / "images" / "client" / "mongosh"
+MONGOSH_LOCK = Path("cluster") / "workloads" / "client" / "mongosh"
 
 
 def _digest(folder: Path) -> str:

@@ -76,7 +76,7 @@ def update_maven(root: Path, lock: MavenLock) -> None:
 
 
 def update(root: Path, only: str | None = None) -> Iterator[str]:
-    """Renew every lock (or those whose path starts with `only`, e.g. cluster/images/pulp); a line per lock."""
+    """Renew every lock (or those whose path starts with `only`, e.g. cluster/workloads/pulp); a line per lock."""
     chosen: list[Lock] = [lk for lk in LOCKS if only is None or _where(lk).startswith(only.rstrip("/"))]
     if not chosen:
         raise KubegateError(f"no lock under {only!r}; locks: " + ", ".join(_where(lk) for lk in LOCKS))

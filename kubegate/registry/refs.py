@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from kubegate.errors import KubegateError
-from kubegate.rig.build.images import folder_hash
+from kubegate.rig.build.images import BY_NAME, folder_hash
 
 #: the images a cluster needs to run every suite, with the extra folders baked into each
 PUSHED = {"db": (), "msg": (), "client": ("kubegate/services/probes",), "pulp": ()}
@@ -30,7 +30,7 @@ def split_registry(value: str) -> tuple[str, str]:
 
 
 def source_tag(root: Path, name: str) -> str:
-    h = hashlib.sha256(folder_hash(root / "cluster" / "images" / name).encode())
+    h = hashlib.sha256(folder_hash(BY_NAME[name].folder(root)).encode())
     for extra in PUSHED[name]:
         h.update(folder_hash(root / extra).encode())
     return f"src-{h.hexdigest()[:12]}"

@@ -1,7 +1,7 @@
 """The seed's consumers: a Pulp-shaped application created after db and msg (the seed's order).
 
 Workers, beat and the web API find the providers only through the Services' environment
-variables and the Secret's login (see cluster/images/pulp). kubegate gives the web API a
+variables and the Secret's login (see cluster/workloads/pulp). kubegate gives the web API a
 serving certificate for the publicIP from the provider's CA and waits until every consumer
 is Ready: workers only once connected to the broker.
 """

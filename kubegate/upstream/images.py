@@ -1,7 +1,7 @@
 """The images upstream's specs run, built here under their upstream names and put on the minions.
 
 `e2e.test` asks for `registry.k8s.io/e2e-test-images/...` with IfNotPresent; no registry is
-reachable, so kubegate builds them (cluster/images/e2e) and imports them into every minion's
+reachable, so kubegate builds them (cluster/upstream) and imports them into every minion's
 containerd before a run. The set is tagged by content (the folder, the agnhost build, the base
 image), saved once into the dist the nodes mount, and imported only where a node has an older set.
 """
@@ -24,9 +24,9 @@ NODE_MARK = "/var/lib/kubegate/e2e-images.tag"
 
 
 def upstream_names(root: Path) -> dict[str, list[str]]:
-    """kubegate image name -> the upstream names it is tagged with (cluster/images/e2e/images.txt)."""
+    """kubegate image name -> the upstream names it is tagged with (cluster/upstream/images.txt)."""
     out: dict[str, list[str]] = {}
-    for line in (root / "cluster" / "images" / "e2e" / "images.txt").read_text().splitlines():
+    for line in (root / "cluster" / "upstream" / "images.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, upstream = line.split()
             out.setdefault(name, []).append(upstream)
@@ -34,7 +34,7 @@ def upstream_names(root: Path) -> dict[str, list[str]]:
 
 
 def tag_of(root: Path, bins: Path) -> str:
-    h = hashlib.sha256(folder_hash(root / "cluster" / "images" / "e2e").encode())
+    h = hashlib.sha256(folder_hash(root / "cluster" / "upstream").encode())
     h.update((bins / ".stamp").read_bytes())
     h.update((image_id(BASE_REF) or "").encode())
     return h.hexdigest()[:12]
@@ -46,7 +46,7 @@ def ensure_tar(root: Path, bins: Path, pause_ref: str, log: Path) -> tuple[str, 
     names = upstream_names(root)
     if any(image_id(f"kubegate/e2e-{n}:{tag}") is None for n in names):
         with log.open("w") as fh:
-            rc = subprocess.run(["bash", str(root / "cluster" / "images" / "e2e" / "build.sh"), tag, str(bins)],
+            rc = subprocess.run(["bash", str(root / "cluster" / "upstream" / "build.sh"), tag, str(bins)],
                                 stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
         if rc != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:]

@@ -1,6 +1,8 @@
 """Build the project's images locally and export the ones minions run into the dist.
 
-No registry is reachable, so every image comes from `cluster/images/<name>/build.sh TAG`.
+No registry is reachable, so every image comes from `<folder>/build.sh TAG`: the cluster's own
+images in cluster/images/ (the base, the node, pause, CoreDNS), the workloads under test and
+their clients in cluster/workloads/ (db, msg, client, pulp).
 Tags are content hashes of the image folder (plus the base image they build on), so an
 unchanged image is never rebuilt and a changed one can never be mistaken for the old.
 Minions get images as `docker save` tars imported into containerd at provisioning;
@@ -30,17 +32,23 @@ class Image:
     name: str
     on_minions: bool  # exported into the dist and imported into every minion's containerd
     depends_on_base: bool = True
+    kind: str = "images"  # cluster/images: the cluster's own; cluster/workloads: what is under test
+
+    def folder(self, root: Path) -> Path:
+        return root / "cluster" / self.kind / self.name
 
 
+BASE = Image("debian", on_minions=False, depends_on_base=False)
 IMAGES = (
     Image("node", on_minions=False),
     Image("pause", on_minions=True, depends_on_base=False),
-    Image("db", on_minions=True),
-    Image("msg", on_minions=True),
-    Image("client", on_minions=True),
+    Image("db", on_minions=True, kind="workloads"),
+    Image("msg", on_minions=True, kind="workloads"),
+    Image("client", on_minions=True, kind="workloads"),
     Image("coredns", on_minions=True, depends_on_base=False),
-    Image("pulp", on_minions=True),
+    Image("pulp", on_minions=True, kind="workloads"),
 )
+BY_NAME = {i.name: i for i in (BASE, *IMAGES)}
 
 
 def _docker(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -67,7 +75,7 @@ def folder_hash(folder: Path) -> str:
 
 
 def image_ref(root: Path, image: Image, base_id: str | None, extra_inputs: tuple[Path, ...] = ()) -> str:
-    h = hashlib.sha256(folder_hash(root / "cluster" / "images" / image.name).encode())
+    h = hashlib.sha256(folder_hash(image.folder(root)).encode())
     if image.depends_on_base and base_id:
         h.update(base_id.encode())
     for extra in extra_inputs:
@@ -77,9 +85,9 @@ def image_ref(root: Path, image: Image, base_id: str | None, extra_inputs: tuple
 
 def _build(root: Path, name: str, ref: str, log_dir: Path, stop: Stop | None = None,
            no_cache: bool = False, running: dict[str, Path] | None = None) -> None:
-    """`cluster/images/NAME/build.sh REF`, its output in the log; a failure names the Dockerfile
+    """`<folder>/NAME/build.sh REF`, its output in the log; a failure names the Dockerfile
     step that failed and the log's first error line, not its last line."""
-    script = root / "cluster" / "images" / name / "build.sh"
+    script = BY_NAME[name].folder(root) / "build.sh"
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"image-{name}.log"
     log.write_text("")
@@ -135,7 +143,7 @@ def _build_checked(root: Path, name: str, ref: str, log_dir: Path, stop: Stop, n
                    running: dict[str, Path] | None) -> None:
     _build(root, name, ref, log_dir, stop, no_cache, running)
     if image_id(ref) is None:
-        raise KubegateError(f"cluster/images/{name}/build.sh exited 0 but built no image {ref}")
+        raise KubegateError(f"{BY_NAME[name].folder(root)}/build.sh exited 0 but built no image {ref}")
     record_debian_packages(ref)
 
 
