@@ -11,143 +11,33 @@ harness that only works with one client version is testing the client, not the c
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import json
 import re
 import socket
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from kubegate.kube import objects
-from kubegate.kube import skew as kubectl_versions
+from kubegate.kube.contract import NAMES_JSONPATH, ContractNs, outside_skew
 from kubegate.kube.golden import GoldenFiles, normalise
 from kubegate.kube.kubectl import Kubectl, KubectlResult
 from kubegate.kube.skew import KubectlBinary
 from kubegate.providers.base import ClusterProvider
-from kubegate.pytest.settings import Settings, settings_key
-from kubegate.report import current
+from kubegate.pytest.settings import Settings
 from kubegate.rig.spec import ClusterSpec
 
-pytest_plugins = ["fixtures.proxy"]
-pytestmark = [pytest.mark.cli]
+pytest_plugins = ["fixtures.proxy", "fixtures.contract"]
+pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("kubectl_versions_fact", "kubectl_tally")]
 
 SPEC = ClusterSpec()
 DATA = Path(__file__).resolve().parent / "data"
 UNREACHABLE_BOUND_S = 10.0
 KINDS = {"nodes": "node", "services": "service", "pods": "pod", "replicationcontrollers": "replicationcontroller"}
 KIND_NAMES = {"nodes": "Node", "services": "Service", "pods": "Pod", "replicationcontrollers": "ReplicationController"}
-NAMES_JSONPATH = 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'
-# (tests run, tests failed) per kubectl label, for the run report's "kubectl versions" fact.
-TALLY: dict[str, tuple[int, int]] = {}
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize over the local kubectls in skew; one skipped case when there are none.
-
-    Collection asks the server for its version (one `get --raw /version`); if the cluster is
-    not up yet every local client is offered and `kc` re-checks the skew after bring-up.
-    """
-    if "kubectl_version" not in metafunc.fixturenames:
-        return
-    settings = metafunc.config.stash[settings_key]
-    provider = settings.provider()
-    disc = kubectl_versions.discover(provider.kubeconfig, provider.context)
-    binaries, reason = disc.to_run()
-    if disc.server is None and settings.cluster == "vagrant":
-        # The local cluster's version is known before it is up: offer only clients in its skew.
-        major, minor = ClusterSpec().kube_major_minor
-        binaries = [b for b in binaries if kubectl_versions.within_skew((b.major, b.minor), (major, minor))]
-        reason = reason or f"no local kubectl within ±{kubectl_versions.SKEW} of v{major}.{minor}"
-    if binaries:
-        params = [pytest.param(b, id=b.label) for b in binaries]
-    else:
-        params = [pytest.param(None, id="kubectl-none", marks=pytest.mark.skip(reason=reason or "no kubectl"))]
-    metafunc.parametrize("kubectl_version", params, scope="module")
-
-
-@dataclass
-class ContractNs:
-    name: str
-    images: dict[str, str]
-    k: Kubectl = field(repr=False)
-
-    @functools.cached_property
-    def rc_pod(self) -> str:
-        """The RC's pod, once both pods are Ready: waited for on first use, so the tests about
-        Services, errors and flags do not wait for pods to start."""
-        self.k.wait("pod/kg-pod", "condition=Ready", timeout=90)
-        self.k.wait("rc/kg-rc", "jsonpath={.status.readyReplicas}=1", timeout=90)
-        rc_pods = self.k.run("get", "pods", "-l", "app=kg-rc", "-o", NAMES_JSONPATH).stdout.split()
-        assert len(rc_pods) == 1, f"RC kg-rc should own exactly one pod, found {rc_pods}"
-        return rc_pods[0]
-
-    def literals(self) -> dict[str, str]:
-        """Run-specific strings -> placeholders, for golden comparisons."""
-        out = {self.rc_pod: "kg-rc-<POD>", self.name: "<NS>"}
-        out.update({ref: f"<{name.upper()}-IMAGE>" for name, ref in self.images.items()})
-        return out
-
-
-@pytest.fixture(scope="module")
-def contract_ns(cluster: ClusterProvider, kubectl_best: Kubectl,
-                module_namespace: Callable[[str], str]) -> ContractNs:
-    """A run namespace holding one of each namespaced kind: a Service, a bare pod and an RC."""
-    ns = module_namespace("kg-contract")
-    k = kubectl_best.with_namespace(ns)
-    image = cluster.images()["client"]
-    pod = objects.pod("kg-pod", image, ["sleep", "3600"], container="sleep", labels={"app": "kg-pod"})
-    rc = {"apiVersion": "v1", "kind": "ReplicationController", "metadata": {"name": "kg-rc"},
-          "spec": {"replicas": 1, "selector": {"app": "kg-rc"},
-                   "template": objects.pod_template("", image, ["sleep", "3600"], container="sleep",
-                                                     labels={"app": "kg-rc"})}}
-    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kg-svc"},
-           "spec": {"selector": {"app": "kg-rc"}, "ports": [{"port": 80, "targetPort": 8080}]}}
-    k.apply(json.dumps(objects.object_list([pod, rc, svc])))
-    return ContractNs(ns, {"client": image}, k)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report_versions(request: pytest.FixtureRequest) -> Iterator[None]:
-    yield
-    if not TALLY:
-        return
-    provider = request.config.stash[settings_key].provider()
-    disc = kubectl_versions.discover(provider.kubeconfig, provider.context)
-    current().add_fact("kubectl versions", kubectl_versions.tally_summary(TALLY, disc))
-
-
-@pytest.fixture(autouse=True)
-def _tally(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Counts this test against its kubectl: pytest has logged the call's outcome before teardown."""
-    callspec = getattr(request.node, "callspec", None)
-    binary = callspec.params.get("kubectl_version") if callspec else None
-    before = request.session.testsfailed
-    yield
-    if isinstance(binary, KubectlBinary):
-        ran, failed = TALLY.get(binary.label, (0, 0))
-        TALLY[binary.label] = (ran + 1, failed + (request.session.testsfailed > before))
-
-
-def _require_skew(kubectl_version: KubectlBinary, kubectl_best: Kubectl) -> None:
-    """Collection may have offered every client (cluster not up yet): re-check now it is."""
-    disc = kubectl_versions.discover(kubectl_best.kubeconfig, kubectl_best.context)
-    if disc.server and not kubectl_versions.within_skew((kubectl_version.major, kubectl_version.minor), disc.server):
-        pytest.skip(f"{kubectl_version.label} outside ±{kubectl_versions.SKEW} of server "
-                    f"{disc.server[0]}.{disc.server[1]}")
-
-
-@pytest.fixture
-def kc(kubectl_version: KubectlBinary, kubectl_best: Kubectl, contract_ns: ContractNs) -> Kubectl:
-    """The kubectl under test, pointed at the contract namespace."""
-    _require_skew(kubectl_version, kubectl_best)
-    return Kubectl(kubectl_best.kubeconfig, context=kubectl_best.context, namespace=contract_ns.name,
-                   binary=kubectl_version.path)
 
 
 def _ok(res: KubectlResult) -> str:
@@ -337,7 +227,9 @@ def _table(out: str) -> list[list[str]]:
 
 def test_seed_workflow_end_to_end(kubectl_version: KubectlBinary, kubectl_best: Kubectl, cluster: ClusterProvider,
                                   settings: Settings, workflow_ns: str, golden: GoldenFiles, tmp_path: Path) -> None:
-    _require_skew(kubectl_version, kubectl_best)
+    why = outside_skew(kubectl_version, kubectl_best.kubeconfig, kubectl_best.context)
+    if why:
+        pytest.skip(why)
     k = Kubectl(kubectl_best.kubeconfig, context=kubectl_best.context, namespace=workflow_ns,
                 binary=kubectl_version.path)
     image = cluster.images()["db"]
