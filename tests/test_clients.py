@@ -8,6 +8,7 @@ from typing import Any
 
 from kubegate import mutex
 from kubegate.services.clients import CLIENT_SET_LABEL, WARM_SET, _outcome, client_pod, ensure_warm_clients
+from kubegate.wait import until
 
 
 def test_last_json_line_is_the_result() -> None:
@@ -35,17 +36,20 @@ def test_client_pod_is_labelled_with_the_run_and_pinned_when_asked() -> None:
     assert "tolerations" not in client_pod("c", None, "i", "r")["spec"]
 
 
-def _hold(path: str, exclusive: bool, seconds: float) -> None:
+def _hold(path: str, exclusive: bool, seconds: float, holding: str) -> None:
     with mutex.hold_rw(Path(path), exclusive=exclusive):
+        Path(holding).touch()
         time.sleep(seconds)
 
 
 def test_exclusive_waits_for_shared_holders(tmp_path: Path) -> None:
     lock = str(tmp_path / "services.lock")
-    readers = [multiprocessing.Process(target=_hold, args=(lock, False, 0.4)) for _ in range(2)]
+    flags = [tmp_path / f"reader-{i}" for i in range(2)]
+    readers = [multiprocessing.Process(target=_hold, args=(lock, False, 0.4, str(f))) for f in flags]
     for r in readers:
         r.start()
-    time.sleep(0.1)
+    # Both readers hold the lock before the writer asks (a loaded machine starts processes slowly).
+    assert until(lambda: True if all(f.exists() for f in flags) else None, timeout=30, every=0.01)
     t = time.monotonic()
     with mutex.hold_rw(Path(lock), exclusive=True):
         waited = time.monotonic() - t
