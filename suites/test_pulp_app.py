@@ -22,12 +22,14 @@ import pytest
 import requests
 from pymongo import MongoClient
 
+from kubegate.kube import objects
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.services.app import App, wait_ready_pods
 from kubegate.services.deploy import Deployment
+from kubegate.wait import until
 
 pytestmark = [pytest.mark.connectivity, pytest.mark.usefixtures("services_stay_up", "app_in_use")]
 
@@ -179,13 +181,10 @@ def _fresh_tick(db: Any, timeout: float = 60) -> dt.datetime:
     reconnect over a few seconds, and a window opened before that saw one tick in ten seconds."""
     newest = db["ticks"].find_one(sort=[("at", -1)])
     after = newest["at"] if newest else dt.datetime.min
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tick = db["ticks"].find_one({"at": {"$gt": after}}, sort=[("at", 1)])
-        if tick:
-            return tick["at"]  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    pytest.fail(f"no tick reached db within {timeout:.0f} s: beat, msg or every worker is down", pytrace=False)
+    tick = until(lambda: db["ticks"].find_one({"at": {"$gt": after}}, sort=[("at", 1)]), timeout=timeout, every=0.2)
+    if tick is None:
+        pytest.fail(f"no tick reached db within {timeout:.0f} s: beat, msg or every worker is down", pytrace=False)
+    return tick["at"]  # type: ignore[no-any-return]
 
 
 def test_beat_ticks_on_schedule(services: Deployment, app: App, quiet_app: None) -> None:
@@ -230,14 +229,12 @@ def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deploymen
 
 
 def _a_worker_holding_a_task(services: Deployment, ids: list[str], timeout: float = 30) -> tuple[str, str]:
-    deadline = time.monotonic() + timeout
     with pulp_db(services) as db:
-        while time.monotonic() < deadline:
-            running = [e for e in executions(db, ids) if not e["finished"]]
-            if running:
-                return running[0]["worker"], running[0]["task"]
-            time.sleep(0.2)
-    raise AssertionError(f"no worker started any of {len(ids)} tasks within {timeout:.0f} s")
+        running = until(lambda: [e for e in executions(db, ids) if not e["finished"]] or None, timeout=timeout,
+                        every=0.2)
+    if not running:
+        raise AssertionError(f"no worker started any of {len(ids)} tasks within {timeout:.0f} s")
+    return running[0]["worker"], running[0]["task"]
 
 
 def test_consumer_created_before_the_services_says_so_then_works(
@@ -273,21 +270,19 @@ def test_consumer_created_before_the_services_says_so_then_works(
 def _worker_pod(image: str, pull: str) -> dict[str, Any]:
     env = [{"name": n, "valueFrom": {"secretKeyRef": {"name": "msg-credentials", "key": k}}}
            for n, k in (("MSG_USERNAME", "username"), ("MSG_PASSWORD", "password"))]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "early-worker", "labels": {"app": "early"}},
-            "spec": {"restartPolicy": "Always", "containers": [{
-                "name": "worker", "image": image, "imagePullPolicy": pull, "args": ["worker"], "env": env,
-                "readinessProbe": {"exec": {"command": ["test", "-f", "/tmp/pulp-worker-ready"]},
-                                   "periodSeconds": 2}}]}}
+    return objects.pod("early-worker", image, args=["worker"], container="worker", labels={"app": "early"}, env=env,
+                       pull=pull, readiness={"exec": {"command": ["test", "-f", "/tmp/pulp-worker-ready"]},
+                                             "periodSeconds": 2})
 
 
 def _first_log_line(k: Kubectl, pod: str, timeout: float = 60) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def first() -> str | None:
         res = k.run_e("logs", pod, "--previous") if _restarted(k, pod) else k.run_e("logs", pod)
-        lines = [ln for ln in res.stdout.splitlines() if ln.strip()]
-        if lines:
-            return lines[0]
-        time.sleep(1)
+        return next((ln for ln in res.stdout.splitlines() if ln.strip()), None)
+
+    line = until(first, timeout=timeout, every=1)
+    if line is not None:
+        return line
     raise AssertionError(f"{pod} wrote nothing within {timeout:.0f} s")
 
 

@@ -22,6 +22,7 @@ from kubegate.report import current
 from kubegate.services.asks import Amqp, Mongo
 from kubegate.services.clients import probe_from_host, probe_in_pod
 from kubegate.services.deploy import SERVICES, Deployment
+from kubegate.wait import WaitTimeout, poll
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.connectivity]
 RECOVERY_BOUND_S = float(os.environ.get("KUBEGATE_RECOVERY_BOUND", "120"))
@@ -51,10 +52,11 @@ def cordoned(services: Deployment, services_kubectl: Kubectl, kubectl: Kubectl) 
 
 def _wait_until(what: str, check: Callable[[], bool], deadline: float) -> float:
     started = time.monotonic()
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not recover within {RECOVERY_BOUND_S:.0f}s", pytrace=False)
-        time.sleep(1)
+    try:
+        poll(lambda: True if check() else None, timeout=max(0.0, deadline - started), every=1,
+             describe=lambda _: f"{what} did not recover within {RECOVERY_BOUND_S:.0f}s")
+    except WaitTimeout as exc:
+        pytest.fail(str(exc), pytrace=False)
     return time.monotonic() - started
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,6 +23,7 @@ from kubegate.services.asks import Amqp, Mongo
 from kubegate.services.clients import ProbeOutcome, probe_in_pod
 from kubegate.services.deploy import Deployment, ready_endpoints
 from kubegate.triage import ProbePath, Triage, triage
+from kubegate.wait import WaitTimeout, poll
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.needs_vagrant, pytest.mark.connectivity]
 RECOVERY_S = 60
@@ -42,11 +42,11 @@ def _walk(cluster: ClusterProvider, path: ProbePath, fault: str) -> Triage:
 
 
 def _recovered(what: str, check: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + RECOVERY_S
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"the cluster did not recover from {what} within {RECOVERY_S}s", pytrace=False)
-        time.sleep(1)
+    try:
+        poll(lambda: True if check() else None, timeout=RECOVERY_S, every=1,
+             describe=lambda _: f"the cluster did not recover from {what} within {RECOVERY_S}s")
+    except WaitTimeout as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 def _db_node(k: Kubectl) -> str:

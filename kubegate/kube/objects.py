@@ -30,20 +30,27 @@ def pod_template(
     port: int | None = None,
     pull: str = "IfNotPresent",
     tolerate_cordon: bool = False,
+    args: list[str] | None = None,
+    readiness: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """metadata + spec of a one-container pod (a ReplicationController's template as it is).
 
-    `node` pins it (kubernetes.io/hostname); `port` exposes it with a TCP readiness check;
-    `pull` is the image pull policy (IfNotPresent by default, so images already on the node,
-    imported or pulled, are used as they are)."""
+    `node` pins it (kubernetes.io/hostname); `port` exposes it with a TCP readiness check (or
+    `readiness` gives the probe); `args` go to the image's entrypoint; `pull` is the image pull
+    policy (IfNotPresent by default, so images already on the node, imported or pulled, are used
+    as they are)."""
     c: dict[str, Any] = {"name": container, "image": image, "imagePullPolicy": pull}
     if command:
         c["command"] = command
+    if args:
+        c["args"] = args
     if env:
         c["env"] = env
     if port is not None:
         c["ports"] = [{"containerPort": port}]
         c["readinessProbe"] = {"tcpSocket": {"port": port}, "periodSeconds": 1}
+    if readiness is not None:
+        c["readinessProbe"] = readiness
     spec: dict[str, Any] = {"terminationGracePeriodSeconds": 0, "containers": [c]}
     if node:
         spec["nodeSelector"] = {"kubernetes.io/hostname": node}
