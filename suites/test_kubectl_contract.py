@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import yaml
 
+from kubegate.kube import templates
 from kubegate.kube.contract import NAMES_JSONPATH, ContractNs, outside_skew
 from kubegate.kube.golden import GoldenFiles, normalise
 from kubegate.kube.kubectl import Kubectl, KubectlResult
@@ -36,6 +37,7 @@ pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("kubectl_versions_fact", 
 SPEC = ClusterSpec()
 DATA = Path(__file__).resolve().parent / "data"
 UNREACHABLE_BOUND_S = 10.0
+SEED_POD_PLACEHOLDERS = {"DB_IMAGE": "the db image", "PULL_POLICY": "the provider's image pull policy"}
 KINDS = {"nodes": "node", "services": "service", "pods": "pod", "replicationcontrollers": "replicationcontroller"}
 KIND_NAMES = {"nodes": "Node", "services": "Service", "pods": "Pod", "replicationcontrollers": "ReplicationController"}
 
@@ -236,8 +238,9 @@ def test_seed_workflow_end_to_end(kubectl_version: KubectlBinary, kubectl_best: 
     svc_file = DATA / "db-service.json"
     pod_file = tmp_path / "db-pod.json"
     # The seed's pod lands on any node: where the image must be pulled, Never would refuse it.
-    pod_file.write_text((DATA / "db-pod.json").read_text().replace("${DB_IMAGE}", image)
-                        .replace("${PULL_POLICY}", cluster.pull_policy))
+    pod_file.write_text(templates.render((DATA / "db-pod.json").read_text(),
+                                         {"DB_IMAGE": image, "PULL_POLICY": cluster.pull_policy},
+                                         SEED_POD_PLACEHOLDERS, str(DATA / "db-pod.json")))
     lit = {workflow_ns: "<NS>", image: "<DB-IMAGE>"}
     deleted = rf'(?: from {re.escape(workflow_ns)} namespace)?'  # kubectl 1.34 names the namespace
 

@@ -16,12 +16,10 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from string import Template
 from typing import Any
 
-import yaml
-
 from kubegate.errors import KubegateError
+from kubegate.kube import templates
 
 MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests"
 
@@ -66,24 +64,9 @@ def manifest_names(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.yaml")) if directory.is_dir() else []
 
 
-def _line_of(text: str, index: int) -> int:
-    return text.count("\n", 0, index) + 1
-
-
 def placeholders(text: str, where: str = "<text>") -> set[str]:
     """The placeholder names `text` uses; a malformed `$...` raises KubegateError."""
-    names: set[str] = set()
-    for m in Template.pattern.finditer(text):
-        if m.group("invalid") is not None:
-            line = _line_of(text, m.start("invalid"))
-            raise KubegateError(
-                f"{where}:{line}: malformed placeholder near {text[m.start('invalid'):][:20]!r}; "
-                "write ${NAME} with NAME one of " + ", ".join(PLACEHOLDERS) + ", or $$ for a literal $"
-            )
-        name = m.group("named") or m.group("braced")
-        if name:
-            names.add(name)
-    return names
+    return templates.placeholders(text, PLACEHOLDERS, where)
 
 
 def _check_value(name: str, value: str, where: str) -> None:
@@ -102,48 +85,12 @@ def _check_value(name: str, value: str, where: str) -> None:
 
 
 def render_text(text: str, values: Mapping[str, str], where: str = "<text>") -> str:
-    """Substitute `values` into manifest text, refusing unknown/missing placeholders and bad YAML."""
-    unknown_given = sorted(set(values) - set(PLACEHOLDERS))
-    if unknown_given:
-        raise KubegateError(
-            f"{where}: unknown placeholder value(s) {', '.join(unknown_given)}; known: {', '.join(PLACEHOLDERS)}"
-        )
-    used = placeholders(text, where)
-    unknown_used = sorted(used - set(PLACEHOLDERS))
-    if unknown_used:
-        first = unknown_used[0]
-        line = _line_of(text, text.find(f"${{{first}}}") if f"${{{first}}}" in text else text.find(f"${first}"))
-        raise KubegateError(
-            f"{where}:{line}: unknown placeholder ${{{first}}}"
-            + (f" (and {', '.join(unknown_used[1:])})" if len(unknown_used) > 1 else "")
-            + f"; use one of {', '.join(PLACEHOLDERS)} or write $$ for a literal $"
-        )
-    missing = sorted(n for n in used if not values.get(n))
-    if missing:
-        hints = [f"{n} ({PLACEHOLDERS[n]})" for n in missing]
-        raise KubegateError(f"{where}: no value for {', '.join(hints)}; pass it (or set the env var named there)")
-    for name in used:
-        _check_value(name, values[name], where)
-    rendered = Template(text).substitute({n: values[n] for n in used})
-    _parse(rendered, where)
-    return rendered
+    """Substitute `values` into manifest text, refusing unknown/missing placeholders, bad values and bad YAML."""
+    return templates.render(text, values, PLACEHOLDERS, where, check=_check_value)
 
 
 def _parse(text: str, where: str) -> list[dict[str, Any]]:
-    try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        fix = "fix the manifest's indentation/quoting"
-        raise KubegateError(f"{where}{at}: malformed YAML ({problem}); {fix}") from None
-    if not docs:
-        raise KubegateError(f"{where}: no Kubernetes object in the file; add one (apiVersion, kind, metadata)")
-    for i, doc in enumerate(docs):
-        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
-            raise KubegateError(f"{where}: document {i + 1} is not a Kubernetes object; it needs apiVersion and kind")
-    return docs
+    return templates.parse_objects(text, where)
 
 
 def render_manifest(name: str, values: Mapping[str, str], directory: Path | None = None) -> str:

@@ -9,31 +9,26 @@ from __future__ import annotations
 
 import json
 import time
-from string import Template
 from typing import Any
 
-import yaml
-
 from kubegate.errors import KubegateError
-from kubegate.kube import objects, stamps
+from kubegate.kube import objects, stamps, templates
 from kubegate.kube.kubectl import Kubectl
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
 from kubegate.wait import poll
 
+ADDON_PLACEHOLDERS = {"DNS_IP": "the kube-dns Service's address", "COREDNS_IMAGE": "the CoreDNS image built"}
 ROLLOUT_TIMEOUT_S = 120
 API_TIMEOUT_S = 120
 
 
 def render_coredns(ctx: Context) -> tuple[str, str]:
     path = ctx.root / "cluster" / "addons" / "coredns.yaml"
-    try:
-        text = Template(path.read_text()).substitute(DNS_IP=ctx.spec.dns_ip, COREDNS_IMAGE=ctx.refs["coredns"])
-    except (KeyError, ValueError) as exc:
-        raise KubegateError(f"{path}: placeholder problem ({exc}); "
-                            "only ${DNS_IP} and ${COREDNS_IMAGE} exist") from None
+    text = templates.render(path.read_text(), {"DNS_IP": ctx.spec.dns_ip, "COREDNS_IMAGE": ctx.refs["coredns"]},
+                            ADDON_PLACEHOLDERS, str(path))
     digest = stamps.digest([text])
-    docs = [d for d in yaml.safe_load_all(text) if d]
+    docs = templates.parse_objects(text, str(path))
     deployments = [d for d in docs if d.get("kind") == "Deployment" and d["metadata"].get("name") == "coredns"]
     if len(deployments) != 1:
         raise KubegateError(f"{path}: expected one Deployment named coredns, found {len(deployments)}")
