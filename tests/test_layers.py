@@ -34,3 +34,35 @@ def test_an_upward_import_breaks_the_contract(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "kubegate.kube is not allowed to import kubegate.cli" in proc.stdout
     assert "kubegate.kube.golden -> kubegate.cli" in proc.stdout
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import circle anywhere in the package (the bring-up once had a 13-file one)."""
+    import grimp
+
+    graph = grimp.build_graph("kubegate")
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = stack[stack.index(v):]
+            del stack[stack.index(v):]
+            if len(part) > 1:
+                circles.append(sorted(part))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    assert circles == []
