@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Self
 
 
 def _portal(service: str) -> tuple[str, str]:
@@ -26,7 +27,14 @@ class _Ask:
     port: int | str | None = None
     timeout: float | None = None
 
-    probe = ""
+    probe: ClassVar[str] = ""  # kubegate-probe's subcommand
+    service: ClassVar[str] = ""  # the Service `portal()` reaches
+
+    @classmethod
+    def portal(cls, **kw: Any) -> Self:
+        """Through the Service's portal IP, as the pod's environment names it."""
+        host, port = _portal(cls.service)
+        return cls(host, port, **kw)
 
     def args(self) -> list[str]:
         out = [self.probe, "--host", self.host]
@@ -46,12 +54,8 @@ class Mongo(_Ask):
 
     database: str | None = None
     read_id: str | None = None
-    probe = "mongo"
-
-    @classmethod
-    def portal(cls, **kw: object) -> Mongo:
-        host, port = _portal("db")
-        return cls(host, port, **kw)  # type: ignore[arg-type]
+    probe: ClassVar[str] = "mongo"
+    service: ClassVar[str] = "db"
 
     def _extra(self) -> list[str]:
         return [*(["--database", self.database] if self.database else []),
@@ -63,12 +67,8 @@ class Mongosh(_Ask):
     """`echo "show dbs" | mongosh`, after writing `write_marker` (pymongo) so the listing must show it."""
 
     write_marker: str | None = None
-    probe = "mongosh"
-
-    @classmethod
-    def portal(cls, **kw: object) -> Mongosh:
-        host, port = _portal("db")
-        return cls(host, port, **kw)  # type: ignore[arg-type]
+    probe: ClassVar[str] = "mongosh"
+    service: ClassVar[str] = "db"
 
     def _extra(self) -> list[str]:
         return ["--write-marker", self.write_marker] if self.write_marker else []
@@ -86,12 +86,13 @@ class Amqp(_Ask):
     every_endpoint: Mapping[str, str] = field(default_factory=dict)
     endpoint_port: int | None = None
     credentials_stdin: bool = False
-    probe = "amqp"
+    probe: ClassVar[str] = "amqp"
+    service: ClassVar[str] = "msg"
 
     @classmethod
-    def portal(cls, **kw: object) -> Amqp:
-        host, port = _portal("msg")
-        return cls(host, port, credentials_stdin=True, **kw)  # type: ignore[arg-type]
+    def portal(cls, **kw: Any) -> Self:
+        """In a client pod the credentials come on stdin (never on a command line)."""
+        return super().portal(credentials_stdin=True, **kw)
 
     def _extra(self) -> list[str]:
         out = [*(["--count", str(self.count)] if self.count is not None else []),
