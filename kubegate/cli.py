@@ -224,6 +224,8 @@ def sweep_markers(provider: ClusterProvider, namespace: str, live: set[str], onl
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from kubegate.runs.cleanup import install_sigterm
+    install_sigterm()  # a CI job's SIGTERM takes Ctrl-C's path: builds and waits stop and clean up
     try:
         code = run(argv)
     except KubegateError as exc:

@@ -67,6 +67,7 @@ def docker(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> FakeDocker:
     monkeypatch.setattr(images, "image_id", fake.image_id)
     monkeypatch.setattr(images, "_build", fake.build)
     monkeypatch.setattr(images, "record_debian_packages", lambda ref: None)
+    monkeypatch.setattr(images, "prune_replaced", lambda: None)
     return fake
 
 

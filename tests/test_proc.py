@@ -66,3 +66,19 @@ def test_a_stop_set_before_the_command_starts_runs_nothing(tmp_path: Path) -> No
     with pytest.raises(Cancelled, match="earlier failure"):
         run(["touch", str(tmp_path / "ran")], log=tmp_path / "x.log", stop=stop)
     assert not (tmp_path / "ran").exists()
+
+
+def test_an_interrupt_in_the_waiting_thread_stops_the_workers_commands(tmp_path: Path) -> None:
+    """Ctrl-C is delivered to the main thread, which waits; the builds run in workers and must
+    not go on to their end behind the interrupted command."""
+    import os
+    import signal
+    import threading
+
+    stop = Stop()
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # as a terminal's Ctrl-C
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        side_by_side(lambda n: run(["sleep", "60"], log=tmp_path / f"{n}.log", stop=stop), [1, 2], stop)
+    assert time.monotonic() - started < 15
+    assert stop.is_set() and stop.reason == "interrupted"

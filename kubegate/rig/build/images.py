@@ -93,7 +93,7 @@ def _build(root: Path, name: str, ref: str, log_dir: Path, stop: Stop | None = N
     log.write_text("")
     # The legacy builder prints `Step N/M : ...` lines (what progress and errors quote), and
     # --force-rm removes the intermediate container of a failed or cancelled step.
-    build_args = "--force-rm" + (" --no-cache" if no_cache else "")
+    build_args = f"--force-rm --label {BUILT_LABEL}=1" + (" --no-cache" if no_cache else "")
     env = {**os.environ, "DOCKER_BUILDKIT": "0", "KUBEGATE_BUILD_ARGS": build_args}
     if running is not None:
         running[name] = log
@@ -136,6 +136,8 @@ def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS, *, st
 
     proc.side_by_side(lambda name: _build_checked(root, name, refs[name], log_dir, stop, no_cache, running),
                       missing, stop, workers=max(1, workers), name=lambda name: f"image {name}")
+    if missing:
+        prune_replaced()
     return refs
 
 
@@ -145,6 +147,17 @@ def _build_checked(root: Path, name: str, ref: str, log_dir: Path, stop: Stop, n
     if image_id(ref) is None:
         raise KubegateError(f"{BY_NAME[name].folder(root)}/build.sh exited 0 but built no image {ref}")
     record_debian_packages(ref)
+
+
+#: Every image kubegate builds carries this label, so the images its rebuilds replace (untagged,
+#: no container using them) can be removed without touching anyone else's.
+BUILT_LABEL = "io.kubegate.built"
+
+
+def prune_replaced() -> None:
+    """Remove kubegate's images that a rebuild left untagged (a no-cache canary every CI run
+    would otherwise leave a whole set behind each time); images a container uses stay."""
+    _docker("image", "prune", "--force", "--filter", f"label={BUILT_LABEL}", check=False)
 
 
 #: The label that records which Debian package versions an image was built with: bookworm moves

@@ -19,7 +19,7 @@ import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TypeVar
 
@@ -117,6 +117,11 @@ def side_by_side(work: Callable[[T], R], items: Iterable[T], stop: Stop, *, work
 
     with ThreadPoolExecutor(max_workers=workers or len(items)) as pool:
         futures = [pool.submit(one, item) for item in items]
+        try:
+            wait(futures)
+        except BaseException:  # Ctrl-C or SIGTERM reach this thread only: the workers' commands stop too
+            stop.set("interrupted")
+            raise
     errors = [e for f in futures if (e := f.exception()) is not None]
     if errors:
         raise next((e for e in errors if not isinstance(e, Cancelled)), errors[0])
