@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -50,6 +49,3 @@ LOCKS: tuple[Lock, ...] = (
     MavenLock("msg image (Broker-J)", "cluster/workloads/msg/maven.lock"),
 )
 
-
-def path(root: Path, rel: str) -> Path:
-    return root / rel

@@ -75,14 +75,9 @@ class Step(Protocol):
     name: str
 
     def run(self, ctx: Context) -> str:
-        """Do the step (or find it done) and return the note for its phase line."""
+        """Do the step (or find it done) and return the note for its phase line. A long step may
+        also have `status(ctx) -> str`: what it is doing now, printed every 30 s while it runs."""
         ...
-
-
-class Reporting(Protocol):
-    """A long step that can say what it is doing (for the progress line every 30 s)."""
-
-    def status(self, ctx: Context) -> str: ...
 
 
 Plan = Sequence["Step | tuple[Step, ...]"]

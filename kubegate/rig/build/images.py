@@ -182,13 +182,6 @@ def record_debian_packages(ref: str) -> None:
         raise KubegateError(f"labelling {ref} with its Debian packages failed: {proc_.stderr.strip()[-300:]}")
 
 
-def debian_packages(ref: str) -> dict[str, str]:
-    """package -> version recorded on `ref` ({} when none were)."""
-    out = _docker("image", "inspect", "--format", f'{{{{index .Config.Labels "{DEBIAN_LABEL}"}}}}', ref,
-                  check=False).stdout.strip()
-    return dict(item.split("=", 1) for item in out.split() if "=" in item)
-
-
 def describe_running(running: dict[str, Path]) -> str:
     """`client Step 7/12 (RUN ...), msg Step 3/9 (...)`: what the image builds are doing now."""
     parts = []
