@@ -1,4 +1,4 @@
-"""`kubegate up|build|status|down|deploy|undeploy|sweep|locks ...`: the fixtures' code, for a person at a shell.
+"""`kubegate up|build|status|down|test|deploy|undeploy|sweep|locks ...`: the fixtures' code, for a person at a shell.
 
 Errors a user can fix print one line (`kubegate: ...`) and exit 2; Ctrl-C exits 130
 after the interrupted step has cleaned up what it created.
@@ -7,12 +7,13 @@ after the interrupted step has cleaned up what it created.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from kubegate.errors import KubegateError
-from kubegate.paths import repo_root
+from kubegate.paths import REPORTS_ENV, STATE_ENV, assets, state_dir
 from kubegate.providers import PROVIDERS, make_provider
 from kubegate.providers.base import ClusterProvider
 from kubegate.upstream.ginkgo import DEFAULT_PROCS
@@ -24,7 +25,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--kubeconfig", type=Path, help="kubeconfig of an existing cluster (--cluster=existing)")
     p.add_argument("--context", help="kubeconfig context (--cluster=existing)")
     p.add_argument("--public-ip", help="address Services expose as externalIPs")
+    p.add_argument("--state-dir", type=Path, help=f"the local cluster's state (.cluster/, Vagrant's project); default "
+                   f"${STATE_ENV}, else the kubegate checkout, else ~/.local/state/kubegate")
+    p.add_argument("--reports-dir", type=Path, help=f"where reports go (default ${REPORTS_ENV}, else ./reports)")
     sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("test", help="run the packaged suites from any directory: kubegate test [PYTEST ARGS...] "
+                   "(pytest --pyargs kubegate.suites; same verdicts and exit codes)")
+    sub.add_parser("setup", help="set up this Debian 12 host (as root): docker.io, vagrant, Go, Java, npm "
+                   "from Debian, mongosh from its lock, a running Docker Engine (cluster/host/setup.sh)")
     sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for Ready minions")
     sub.add_parser("status", help="machines, nodes and what is wrong")
     bd = sub.add_parser("build", help="build the binaries and images the local cluster runs (no machines)")
@@ -85,14 +93,44 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _provider(args: argparse.Namespace) -> ClusterProvider:
-    return make_provider(args.cluster, repo_root(), kubeconfig=args.kubeconfig, context=args.context,
+    return make_provider(args.cluster, state_dir(), kubeconfig=args.kubeconfig, context=args.context,
                          public_ip=args.public_ip)
 
 
+def _split_test(argv: list[str]) -> tuple[list[str], list[str]] | None:
+    """(kubegate's options, pytest's arguments) when the command is `test`: everything after
+    `test` goes to pytest unparsed, its own --cluster and --kubeconfig included."""
+    i = 0
+    while i < len(argv):
+        if argv[i] == "test":
+            return argv[:i], argv[i + 1:]
+        if not argv[i].startswith("-"):
+            return None  # another command
+        i += 2 if argv[i] in _VALUED else 1
+    return None
+
+
+_VALUED = ("--cluster", "--kubeconfig", "--context", "--public-ip", "--state-dir", "--reports-dir")
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    split = _split_test(argv)
+    args = _parser().parse_args([*split[0], "test"] if split else argv)
+    if args.state_dir:
+        os.environ[STATE_ENV] = str(args.state_dir.expanduser().resolve())
+    if args.reports_dir:
+        os.environ[REPORTS_ENV] = str(args.reports_dir.expanduser().resolve())
+    if split is not None:
+        from kubegate.pytest.command import run_suites
+        return run_suites(split[0], split[1])
     if args.command == "locks":
         return _locks(args.action, args.only)
+    if args.command == "setup":
+        import subprocess
+        script = assets() / "cluster" / "host" / "setup.sh"
+        env = {**os.environ, "PYTHON": sys.executable}
+        return subprocess.run(["bash", str(script)], env=env, check=False).returncode
     provider = _provider(args)
     if args.command == "up":
         provider.up()
@@ -148,7 +186,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     elif args.command == "registry":
         from kubegate.registry.local import LocalRegistry
         from kubegate.rig.spec import ClusterSpec
-        local = LocalRegistry(repo_root(), ClusterSpec())
+        local = LocalRegistry(state_dir(), ClusterSpec())
         if args.action == "up":
             print(local.up().describe())
         elif args.action == "down":
@@ -159,10 +197,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 0 if running else 1
     elif args.command == "images":
         from kubegate.registry.cli import push_images
-        return push_images(repo_root(), args.registry, args.username, args.ca_file)
+        return push_images(state_dir(), args.registry, args.username, args.ca_file)
     elif args.command == "conformance":
         from kubegate.upstream.cli import conformance
-        return conformance(provider, repo_root(), focus=args.focus, skip=args.skip, procs=args.procs,
+        return conformance(provider, state_dir(), focus=args.focus, skip=args.skip, procs=args.procs,
                            list_only=args.list)
     elif args.command == "bench":
         from kubegate.bench import KINDS, measure
@@ -171,7 +209,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         if bad or args.runs < 1:
             raise KubegateError(f"bench: unknown {bad} (choose from {', '.join(KINDS)}) or --runs < 1")
         for kind in args.kinds:
-            print(bench_line(kind, measure(repo_root(), kind, args.runs)), flush=True)
+            print(bench_line(kind, measure(state_dir(), kind, args.runs)), flush=True)
     elif args.command == "sweep":
         from kubegate.kube.namespaces import RUN_LABEL, labels
         from kubegate.paths import cluster_dir
@@ -179,9 +217,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         from kubegate.runs.sweep import parse_duration, sweep
         from kubegate.services.deploy import DEFAULT_NAMESPACE
         older = parse_duration(args.older_than) if args.older_than else None
-        live = live_runs(cluster_dir(repo_root()))
+        live = live_runs(cluster_dir(state_dir()))
         if not args.dry_run:
-            remove_stale_markers(cluster_dir(repo_root()), live)
+            remove_stale_markers(cluster_dir(state_dir()), live)
         only = {labels(r)[RUN_LABEL] for r in args.run} if args.run else None
         for line in sweep(provider.kubectl(), keep_runs=live, timeout=args.timeout,
                           older_than=older, dry_run=args.dry_run, only_runs=only):
@@ -193,7 +231,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def _locks(action: str, only: str | None) -> int:
     from kubegate.locks import check, update
-    root = repo_root()
+    root = assets()
     if action == "update":
         for line in update.update(root, only):
             print(line, flush=True)

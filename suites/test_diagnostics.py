@@ -120,8 +120,8 @@ def test_fails_with_a_watch(diagnose):
     diagnose.watch("{ns}", selector="app=echo")
     assert False, "deliberate failure: the bundle is what this checks"
 '''
-INNER_CONFTEST = ('pytest_plugins = ["kubegate.pytest.plugin", "kubegate.pytest.report", "fixtures.cluster", '
-                  '"fixtures.diagnose", "kubegate.pytest.diagnostics"]\n')
+INNER_CONFTEST = ('pytest_plugins = ["kubegate.pytest.plugin", "kubegate.pytest.report", "kubegate.fixtures.cluster", '
+                  '"kubegate.fixtures.diagnose", "kubegate.fixtures.namespaces", "kubegate.pytest.diagnostics"]\n')
 
 
 def test_failing_test_gets_a_bundle_linked_from_junit(

@@ -12,8 +12,8 @@ import statistics
 from collections.abc import Callable
 
 import pytest
+from kubegate.fixtures.clients import NodeProbe
 
-from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
 from kubegate.pytest.settings import Settings
 from kubegate.report import current

@@ -31,7 +31,7 @@ from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.rig.spec import ClusterSpec
 
-pytest_plugins = ["fixtures.proxy", "fixtures.contract"]
+pytest_plugins = ["kubegate.fixtures.proxy", "kubegate.fixtures.contract"]
 pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("kubectl_versions_fact", "kubectl_tally")]
 
 SPEC = ClusterSpec()

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 import requests
+from kubegate.fixtures.proxy import ApiProxy
 
-from fixtures.proxy import ApiProxy
 from kubegate.kube import objects, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
@@ -30,7 +30,7 @@ from kubegate.rig.spec import ClusterSpec
 from kubegate.services import manifests
 from kubegate.services.deploy import SERVICES, Deployment
 
-pytest_plugins = ["fixtures.proxy"]
+pytest_plugins = ["kubegate.fixtures.proxy"]
 pytestmark = [pytest.mark.cli]
 
 WATCH_TIMEOUT_S = 30

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from kubegate.fixtures.clients import NodeProbe
 
-from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
 from kubegate.services.asks import Amqp
 from kubegate.services.clients import probe_from_host, probe_in_pod

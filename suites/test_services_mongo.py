@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable
 
 import pytest
+from kubegate.fixtures.clients import NodeProbe
 
-from fixtures.clients import NodeProbe
 from kubegate.kube.kubectl import Kubectl
 from kubegate.locks.npm import install_mongosh
+from kubegate.paths import assets
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.services.asks import Mongo, Mongosh
@@ -90,7 +91,7 @@ def test_seed_show_dbs_via_public_ip_from_host(services: Deployment, settings: S
     database = _marker(settings, "public_host")
     wrote = probe_from_host("pymongo write via public IP", Mongo(services.public_ip, database=database))
     assert wrote.ok, f"writing the marker database {database}: {wrote.explain()}"
-    mongosh = install_mongosh(settings.root)
+    mongosh = install_mongosh(assets())
     env = {**os.environ, "MONGOSH_TELEMETRY_ENDPOINT": ""}
     proc = subprocess.run(f'echo "show dbs" | {mongosh} --quiet --norc {services.public_ip}', shell=True,
                           capture_output=True, text=True, timeout=60, env=env, check=False)

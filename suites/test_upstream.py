@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kubegate.fixtures.cluster import holding
 
-from fixtures.cluster import holding
 from kubegate import mutex
 from kubegate.paths import cluster_dir, reports_dir
 from kubegate.providers.base import ClusterProvider

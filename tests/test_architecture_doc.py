@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from kubegate.paths import repo_root
+from kubegate.paths import assets as repo_root
 
 
 def test_every_module_is_named_in_the_shape() -> None:

@@ -23,3 +23,43 @@ def test_mongo_and_mongosh_asks_parse() -> None:
         parsed = build_parser().parse_args(args)
         assert parsed.probe == ask.probe
     assert Mongo("h", timeout=1).args() == ["mongo", "--host", "h", "--timeout", "1"]
+
+
+def test_the_http_ask_for_users_services_parses_and_probes_a_real_server() -> None:
+    import http.server
+    import threading
+
+    from kubegate.services.asks import Http
+    from kubegate.services.probes.http import probe_http
+
+    ask = Http.to_service("web", path="/healthz", expect_body="ok")
+    assert ask.args() == ["http", "--host", "$WEB_SERVICE_HOST", "--port", "$WEB_SERVICE_PORT", "--path", "/healthz",
+                          "--expect-status", "200", "--expect-body", "ok"]
+    parsed = build_parser().parse_args([a.replace("$WEB_SERVICE_PORT", "80") for a in ask.args()])
+    assert (parsed.path, parsed.expect_status, parsed.expect_body) == ("/healthz", 200, "ok")
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"hello" if self.path == "/hi" else b"nope"
+            self.send_response(200 if self.path == "/hi" else 404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        assert probe_http("127.0.0.1", port, path="/hi", expect_body="hell").ok
+        wrong = probe_http("127.0.0.1", port, path="/hi", expect_body="bye")
+        assert not wrong.ok and "body lacks 'bye'" in (wrong.error or "")
+        missing = probe_http("127.0.0.1", port, path="/x")
+        assert not missing.ok and "status 404, expected 200" in (missing.error or "")
+    finally:
+        server.shutdown()
+        server.server_close()
+    refused = probe_http("127.0.0.1", port, timeout_s=2)
+    assert not refused.ok and refused.details["failure"] == "refused", refused.error

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from kubegate.paths import repo_root
+from kubegate.paths import assets as repo_root
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kubegate.locks.catalog import MavenLock, NpmLock, PipLock
 from kubegate.locks.check import maven_problems, npm_problems, pinned, pip_problems, problems
-from kubegate.paths import repo_root
+from kubegate.paths import assets as repo_root
 
 
 def test_the_repository_s_locks_agree_with_their_manifests() -> None:

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from kubegate.errors import KubegateError
-from kubegate.paths import repo_root
+from kubegate.paths import assets as repo_root
 from kubegate.registry import creds
 from kubegate.registry.refs import PUSHED, registry_refs, source_tag, split_registry
 

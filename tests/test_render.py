@@ -88,7 +88,7 @@ def test_write_node_is_idempotent_and_atomic(rendered, tmp_path: Path) -> None: 
 
 def test_coredns_image_names_the_version_it_builds() -> None:
     """The image tag hashes its folder, so the folder must change when the CoreDNS version does."""
-    from kubegate.paths import repo_root
+    from kubegate.paths import assets as repo_root
     from kubegate.rig.build import gobuild
     dockerfile = (repo_root() / "cluster" / "images" / "coredns" / "Dockerfile").read_text()
     assert f"org.opencontainers.image.version={gobuild.COREDNS_VERSION}" in dockerfile

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up a Debian 12 machine for kubegate (run as root): OS packages, the Python package,
 # mongosh, and a running Docker Engine. Idempotent and quick when everything is there;
+# from an installed wheel (`kubegate setup`, PYTHON = its interpreter) the package is already
+# there, so only the Python step is left out.
 # everything kubegate builds later (Kubernetes from source, images) is cached outside the
 # checkout, in ${KUBEGATE_CACHE:-~/.cache/kubegate}.
 set -euo pipefail
@@ -39,8 +41,10 @@ py=${PYTHON:-python3}
 # update renews them); a stamp of the locks' digest skips the install when nothing changed.
 cache=${KUBEGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubegate}
 mkdir -p "$cache"
-locks=$(cat cluster/host/requirements.txt cluster/host/build-requirements.txt pyproject.toml | sha256sum | cut -c1-64)
-if [[ $(cat "$cache/host-python.lock" 2>/dev/null) != "$locks" ]] \
+locks=$(cat cluster/host/requirements.txt cluster/host/build-requirements.txt pyproject.toml 2>/dev/null | sha256sum | cut -c1-64)
+if [[ ! -f pyproject.toml ]]; then
+  say "kubegate $("$py" -c 'import kubegate; print(kubegate.__version__)') installed as a package; its Python step is pip's"
+elif [[ $(cat "$cache/host-python.lock" 2>/dev/null) != "$locks" ]] \
    || ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, xdist' >/dev/null 2>&1 \
    || [[ $("$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
   say "installing the kubegate package (editable) and its locked dependencies"

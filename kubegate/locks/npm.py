@@ -61,9 +61,9 @@ def main() -> int:
     """`python3 -m kubegate.locks.npm`: install the host's mongosh (setup.sh) and print its path."""
     import sys
 
-    from kubegate.paths import repo_root
+    from kubegate.paths import assets
     try:
-        print(install_mongosh(repo_root()))
+        print(install_mongosh(assets()))
     except KubegateError as exc:
         print(f"kubegate: {exc}", file=sys.stderr)
         return 1

@@ -74,9 +74,9 @@ class ClusterProvider(ABC):
     def serving_ca(self) -> tuple[Path, Path]:
         """(CA certificate, CA key) that signs certificates kubegate serves (the web API's):
         kubegate's own CA per checkout, since a cluster of yours does not hand out its CA key."""
-        from kubegate.paths import cluster_dir, repo_root
+        from kubegate.paths import cluster_dir, state_dir
         from kubegate.rig.pki import own_ca
-        return own_ca(cluster_dir(repo_root()) / "web-ca")
+        return own_ca(cluster_dir(state_dir()) / "web-ca")
 
     def namespace_manifest(self, namespace: str) -> str:
         """Objects every namespace kubegate creates needs besides itself (an image pull Secret)."""

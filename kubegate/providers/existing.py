@@ -13,7 +13,7 @@ import yaml
 
 from kubegate.errors import KubegateError
 from kubegate.kube import topology
-from kubegate.paths import repo_root
+from kubegate.paths import assets
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.registry import creds
 from kubegate.registry.refs import registry_refs, split_registry
@@ -102,7 +102,7 @@ class ExistingProvider(ClusterProvider):
         `kubegate images push` wrote there), else a public default; a test needing an image
         with none of them errors naming the fix (see MissingImage)."""
         refs = ImageRefs()
-        pushed = registry_refs(repo_root(), self._image_registry) if self._image_registry else {}
+        pushed = registry_refs(assets(), self._image_registry) if self._image_registry else {}
         for name in IMAGE_NAMES:
             ref = os.environ.get(image_env(name)) or pushed.get(name) or PUBLIC_DEFAULTS.get(name)
             if ref:

@@ -12,7 +12,7 @@ from pathlib import Path
 import vagrant
 
 from kubegate.errors import KubegateError
-from kubegate.paths import cluster_dir
+from kubegate.paths import assets, cluster_dir, is_checkout
 from kubegate.rig.spec import ClusterSpec
 
 
@@ -23,6 +23,7 @@ class VagrantMachines:
         self.root, self.names = root, [n.name for n in spec.nodes]
         self.logs = cluster_dir(root) / "logs"
         self.network = f"vagrant_network_{spec.network}"
+        ensure_vagrantfile(root)
 
     def _vagrant(self, log: str) -> vagrant.Vagrant:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -71,3 +72,28 @@ class VagrantMachines:
 
     def ssh_config(self) -> str:
         return str(self._vagrant("vagrant-ssh-config.log").ssh_config())
+
+
+HEADER = "# -*- mode: ruby -*-\n# kubegate's cluster state directory"
+STUB = HEADER + """ (written by kubegate): the machines are defined in
+# {vagrantfile}
+$kubegate_state = __dir__
+load {vagrantfile!r}
+"""
+
+
+def ensure_vagrantfile(state: Path) -> None:
+    """The state directory is Vagrant's project (its .vagrant/, the /vagrant synced folder); a
+    stub there loads the packaged Vagrantfile. A checkout keeps its own committed stub."""
+    if is_checkout(state):
+        return
+    path = state / "Vagrantfile"
+    text = STUB.format(vagrantfile=str(assets() / "cluster" / "Vagrantfile"))
+    if path.is_file():
+        old = path.read_text()
+        if old == text:
+            return
+        if not old.startswith(HEADER):
+            raise KubegateError(f"{path} is not kubegate's Vagrantfile: choose another state directory "
+                                "(--state-dir or KUBEGATE_STATE_DIR)")
+    path.write_text(text)

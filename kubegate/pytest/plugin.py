@@ -6,6 +6,7 @@ fixtures/ stay thin wrappers around them (kubetest's split).
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Generator
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,11 @@ import pytest
 
 from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import FORBIDDEN
-from kubegate.paths import cluster_dir
-from kubegate.providers import PROVIDERS
+from kubegate.paths import checkout, cluster_dir
 from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
 from kubegate.pytest.headline import prepend
-from kubegate.pytest.settings import DESTROY_POLICIES, Settings, settings_key
+from kubegate.pytest.options import MARKERS
+from kubegate.pytest.settings import Settings, settings_key
 from kubegate.runs import cleanup
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
@@ -29,34 +30,15 @@ _sigterm_key = pytest.StashKey[Any]()
 _NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    g = parser.getgroup("kubegate", "kubegate cluster")
-    g.addoption("--cluster", choices=PROVIDERS, default="vagrant",
-                help="cluster provider: vagrant (local cluster, default) or existing (--kubeconfig)")
-    g.addoption("--kubeconfig", default=None, help="kubeconfig of an existing cluster (--cluster=existing)")
-    g.addoption("--context", default=None, help="kubeconfig context (--cluster=existing)")
-    g.addoption("--public-ip", default=None, help="address the db/msg Services expose as externalIPs")
-    g.addoption("--destroy", choices=DESTROY_POLICIES, default="never",
-                help="destroy the Vagrant cluster after the run: never (default; reuse it next run), "
-                     "passing (only when every test passed), always")
-    g.addoption("--image-registry", default=None, metavar="REGISTRY[/PREFIX]",
-                help="--cluster=existing: pull db, msg and client from here (what `kubegate images push` "
-                     "wrote); KUBEGATE_<NAME>_IMAGE still overrides one image")
-    g.addoption("--namespace", default=None, help="namespace for the db/msg services (default: pulp)")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     try:
         settings = Settings.from_config(config)
     except KubegateError as exc:
         raise pytest.UsageError(f"kubegate: {exc}") from None
     config.stash[settings_key] = settings
-    # Also registered in pyproject; repeated here for sessions rooted elsewhere (inner
-    # pytest runs, other checkouts) that load the plugin without kubegate's ini.
     known = {str(m).split(":")[0].split("(")[0].strip() for m in config.getini("markers")}
-    for line in ("nightly: everything", "needs_vagrant: needs the Vagrant-managed local cluster",
-                 "disruptive: deletes pods or cordons nodes; runs alone"):
-        if line.split(":")[0] not in known:
+    for line in MARKERS:  # a project's own declaration of the same name wins
+        if line.split(":")[0].split("(")[0] not in known:
             config.addinivalue_line("markers", line)
     if any(getattr(config.option, name, False) for name in _NO_RUN_OPTIONS):
         return
@@ -94,13 +76,26 @@ def collected_nodes(config: pytest.Config) -> list[str]:
     return config.stash[nodes_key]
 
 
+def suites_dir() -> Path:
+    """kubegate.suites, wherever it is installed (the checkout's suites/ in an editable install)."""
+    spec = importlib.util.find_spec("kubegate.suites")
+    if spec is None or spec.origin is None:
+        raise pytest.UsageError("kubegate: the package kubegate.suites is missing; reinstall kubegate")
+    return Path(spec.origin).resolve().parent
+
+
+def _in_harness_tests(path: Path) -> bool:
+    root = checkout()
+    return root is not None and path.resolve().is_relative_to(root / "tests")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """A `node` argument means "once per schedulable node of the cluster under test"."""
+    """A `node` argument means "once per schedulable node of the cluster under test", in kubegate's
+    suites and in users' tests alike; kubegate's own harness tests (a checkout's tests/) keep theirs."""
     if "node" not in metafunc.fixturenames:
         return
     explicit = any("node" in str(m.args[0] if m.args else "") for m in metafunc.definition.iter_markers("parametrize"))
-    suites = (Path(str(metafunc.config.rootpath)) / "suites").resolve()
-    if explicit or not Path(str(metafunc.definition.path)).resolve().is_relative_to(suites):
+    if explicit or _in_harness_tests(Path(str(metafunc.definition.path))):
         return
     nodes = collected_nodes(metafunc.config)
     metafunc.parametrize("node", nodes, ids=nodes)
@@ -108,7 +103,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects: `-m nightly` must see the marker
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    suites = (Path(str(config.rootpath)) / "suites").resolve()
+    suites = suites_dir()
     nightly = pytest.mark.nightly
     for item in items:
         if Path(str(item.path)).resolve().is_relative_to(suites) and not item.get_closest_marker("nightly"):
@@ -127,7 +122,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """On an existing cluster every suite needs image references; missing ones stop the run
     before anything is created, in one line naming the variables, not as 20 errors."""
     settings = session.config.stash.get(settings_key, None)
-    suites = (Path(str(session.config.rootpath)) / "suites").resolve()
+    suites = suites_dir()
     if settings is None or settings.cluster == "vagrant" or session.config.option.collectonly:
         return
     if not any(Path(str(i.path)).resolve().is_relative_to(suites) for i in session.items):

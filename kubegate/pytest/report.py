@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 import kubegate
+from kubegate.paths import reports_dir
 from kubegate.report import fmt
 from kubegate.report.active import activate, deactivate
 from kubegate.report.publish import Published, publish
@@ -30,27 +31,11 @@ PLUGIN_NAME = "kubegate-report-run"
 NO_RUN_OPTIONS = ("help", "collectonly", "showfixtures", "show_fixtures_per_test", "markers")
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("kubegate-report", "kubegate run reports")
-    group.addoption(
-        "--reports-dir",
-        default=None,
-        help="where reports/<run-id>/ and reports/latest go (default: <rootdir>/reports)",
-    )
-    group.addoption(
-        "--accept-skip",
-        action="append",
-        default=[],
-        metavar="NODEID",
-        help="accept this test's skip in the verdict (repeatable): a node id, a node id without its "
-        "[params], or a glob. Without it a skipped smoke test makes the run INCOMPLETE (exit 6).",
-    )
-
-
 def _reports_root(config: pytest.Config) -> Path:
-    value = config.getoption("reports_dir")
+    """--reports-dir, else KUBEGATE_REPORTS_DIR, else ./reports of where pytest was started."""
+    value = config.getoption("reports_dir", None)
     if value is None:
-        return config.rootpath / "reports"
+        return reports_dir(config.invocation_params.dir)
     return config.invocation_params.dir / Path(value)  # an absolute value wins in the join
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kubegate.errors import KubegateError
-from kubegate.paths import cluster_dir, repo_root
+from kubegate.paths import STATE_ENV, cluster_dir, state_dir
 from kubegate.providers import make_provider
 from kubegate.providers.base import ClusterProvider
 from kubegate.services.deploy import DEFAULT_NAMESPACE
@@ -36,19 +36,23 @@ class Settings:
     @classmethod
     def from_config(cls, config: pytest.Config) -> Settings:
         kubeconfig = config.getoption("--kubeconfig")
-        cluster = config.getoption("--cluster")
+        cluster = config.getoption("--cluster") or "vagrant"
+        if config.getoption("--state-dir"):  # children (xdist workers, inner runs, kubectl helpers) inherit it
+            os.environ[STATE_ENV] = str((config.invocation_params.dir / config.getoption("--state-dir")).resolve())
+        root = state_dir(config.invocation_params.dir)
+        os.environ.setdefault(STATE_ENV, str(root))
         if cluster == "existing" and not kubeconfig:
             raise KubegateError("--cluster=existing needs --kubeconfig PATH")
         if kubeconfig and not Path(kubeconfig).is_file():
             raise KubegateError(f"--kubeconfig {kubeconfig}: no such file")
         if cluster == "existing":  # a wrong --context or a kubeconfig that is no YAML: one line, before collection
-            make_provider(cluster, repo_root(Path(str(config.rootpath))), kubeconfig=Path(kubeconfig),
+            make_provider(cluster, root, kubeconfig=Path(kubeconfig),
                           context=config.getoption("--context"), image_registry=config.getoption("--image-registry"))
         elif config.getoption("--image-registry"):
             raise KubegateError("--image-registry is for --cluster=existing (the local rig imports its images)")
         run_id = os.environ.get("KUBEGATE_RUN_ID") or _run_id(config)
         return cls(
-            root=repo_root(Path(str(config.rootpath))),
+            root=root,
             cluster=cluster,
             kubeconfig=Path(kubeconfig).resolve() if kubeconfig else None,
             context=config.getoption("--context"),

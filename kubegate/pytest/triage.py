@@ -24,10 +24,6 @@ _cache_key = pytest.StashKey[dict[ProbePath, Triage]]()
 CAUSE_PROPERTY = "cause"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "triage(service): on failure, walk the path to this Service and name the cause")
-
-
 def _path(item: pytest.Item) -> ProbePath | None:
     marker = item.get_closest_marker("triage")
     settings = item.config.stash.get(settings_key, None)

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from kubegate.errors import KubegateError
-from kubegate.paths import cluster_dir
+from kubegate.paths import assets, cluster_dir
 from kubegate.registry import creds
 from kubegate.registry.local import USER, LocalRegistry
 from kubegate.registry.push import push
@@ -28,8 +28,8 @@ def _image_tars(root: Path) -> dict[str, Path]:
     """The `docker save` tars the rig exports for minions: built (or reused) here."""
     from kubegate.rig.build.images import ensure_images, export_for_minions
     from kubegate.rig.prereqs import ensure_docker_engine
-    ensure_docker_engine(root)
-    refs = ensure_images(root, cluster_dir(root) / "logs")
+    ensure_docker_engine(assets())
+    refs = ensure_images(assets(), cluster_dir(root) / "logs")
     folder = export_for_minions(refs)
     return {name: folder / f"{name}.tar" for name in PUSHED}
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from kubegate.errors import KubegateError
 from kubegate.fs import write_atomic
+from kubegate.paths import assets
 from kubegate.registry import creds
 from kubegate.registry.refs import PUSHED, registry_refs, split_registry
 from kubegate.rig.build import gobuild
@@ -47,7 +48,7 @@ def push(root: Path, registry: str, tars: dict[str, Path], *, auth: str | None, 
          progress: Callable[[str], None] = print) -> list[Pushed]:
     """Push each image tar under its source tag; returns what was pushed with its digest."""
     host, _ = split_registry(registry)
-    refs = registry_refs(root, registry)
+    refs = registry_refs(assets(), registry)
     crane = gobuild.build(gobuild.crane_target()) / "crane"
     out: list[Pushed] = []
     with tempfile.TemporaryDirectory(prefix="kubegate-push-") as tmp:

@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 
 from kubegate.errors import KubegateError
-from kubegate.rig.build.images import BY_NAME, folder_hash
+from kubegate.rig.build.images import BY_NAME, PROBES, folder_hash
 
 #: the images a cluster needs to run every suite, with the extra folders baked into each
-PUSHED = {"db": (), "msg": (), "client": ("kubegate/services/probes",), "pulp": ()}
+PUSHED: dict[str, tuple[Path, ...]] = {"db": (), "msg": (), "client": (PROBES,), "pulp": ()}
 
 _REGISTRY = re.compile(r"^(?P<host>[A-Za-z0-9.-]+(?::\d+)?)(?P<path>(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)/?$")
 
@@ -32,7 +32,7 @@ def split_registry(value: str) -> tuple[str, str]:
 def source_tag(root: Path, name: str) -> str:
     h = hashlib.sha256(folder_hash(BY_NAME[name].folder(root)).encode())
     for extra in PUSHED[name]:
-        h.update(folder_hash(root / extra).encode())
+        h.update(folder_hash(extra).encode())
     return f"src-{h.hexdigest()[:12]}"
 
 

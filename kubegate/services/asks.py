@@ -105,4 +105,25 @@ class Amqp(_Ask):
         return out
 
 
-Ask = Mongo | Mongosh | Amqp
+@dataclass(frozen=True)
+class Http(_Ask):
+    """GET `path`: the status must be `expect_status` and the body contain `expect_body`. For a
+    user's own Service: `Http.portal(service="web", path="/")` or `Http("10.247.0.5", 80)`."""
+
+    path: str = "/"
+    expect_status: int = 200
+    expect_body: str | None = None
+    probe: ClassVar[str] = "http"
+
+    @classmethod
+    def to_service(cls, service: str, **kw: Any) -> Self:
+        """Through `service`'s portal IP, as the pod's environment names it."""
+        host, port = _portal(service)
+        return cls(host, port, **kw)
+
+    def _extra(self) -> list[str]:
+        return ["--path", self.path, "--expect-status", str(self.expect_status),
+                *(["--expect-body", self.expect_body] if self.expect_body is not None else [])]
+
+
+Ask = Mongo | Mongosh | Amqp | Http

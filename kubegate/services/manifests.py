@@ -20,8 +20,9 @@ from typing import Any
 
 from kubegate.errors import KubegateError
 from kubegate.kube import templates
+from kubegate.paths import assets
 
-MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests"
+MANIFESTS_DIR = assets() / "manifests"
 
 PLACEHOLDERS: dict[str, str] = {
     "NAMESPACE": "the namespace the objects go into",

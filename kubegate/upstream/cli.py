@@ -25,7 +25,7 @@ def conformance(provider: ClusterProvider, root: Path, *, focus: str | None, ski
             print(name)
         return 0
     provider.up()
-    out = reports_dir(root) / "conformance" / time.strftime("%Y%m%d-%H%M%S")
+    out = reports_dir() / "conformance" / time.strftime("%Y%m%d-%H%M%S")
     prog = Progress("kubegate conformance")
     results = judge(provider, root, out, focus=focus, skip=skip, procs=procs, prog=prog)
     if not results:

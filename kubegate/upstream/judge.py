@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from kubegate.paths import cluster_dir
+from kubegate.paths import assets, cluster_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
 from kubegate.rig.build import gobuild
@@ -25,7 +25,7 @@ def prepare(provider: ClusterProvider, root: Path, prog: Progress) -> Path:
         bins = gobuild.build(gobuild.e2e_target())
     if provider.has_node_shell:  # nodes that cannot pull: the images go into each one's containerd
         with prog.phase("upstream: images"):
-            tag, tar = images.ensure_tar(root, bins, provider.images()["pause"],
+            tag, tar = images.ensure_tar(assets(), bins, provider.images()["pause"],
                                          cluster_dir(root) / "logs" / "image-e2e.log")
         with prog.phase("upstream: images on minions"):
             images.import_on_minions(lambda n, c: provider.node_shell(n, c, timeout=900),

@@ -4,7 +4,8 @@
 set -euo pipefail
 tag=${1:?usage: build.sh TAG}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-bindir=$(cd "$here/../../.." && python3 -m kubegate.rig.build.gobuild coredns)
+# KUBEGATE_PYTHON: the interpreter kubegate runs in (a virtualenv's, for an installed wheel).
+bindir=$("${KUBEGATE_PYTHON:-python3}" -m kubegate.rig.build.gobuild coredns)
 ctx=$(mktemp -d /var/tmp/kubegate-coredns-ctx.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
 cp "$here/Dockerfile" "$ctx/"

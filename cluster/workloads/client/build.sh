@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Build kubegate's `client` image (kubegate-probe + pymongo + python-qpid-proton + mongosh).
-# Usage: build.sh TAG. Inputs: this folder and the repo's kubegate/services/probes/ package, staged
+# Usage: build.sh TAG. Inputs: this folder and kubegate/services/probes/ (KUBEGATE_PROBES_DIR), staged
 # together into a temporary context (the probes are copied as top-level `kubegate_probes`).
 set -euo pipefail
 tag=${1:?usage: build.sh TAG}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-probes=$(cd "$here/../../../kubegate/services/probes" && pwd)
+probes=$(cd "${KUBEGATE_PROBES_DIR:-$here/../../../kubegate/services/probes}" && pwd)
 ctx=$(mktemp -d /var/tmp/kubegate-client-ctx.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
 cp -r "$here/Dockerfile" "$here/kubegate-probe" "$here/requirements.txt" "$here/build-requirements.txt" "$here/mongosh" "$ctx/"

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ from kubegate.rig.build import logscan, proc
 from kubegate.rig.build.proc import BuildFailed, Stop
 
 BASE_REF = "kubegate/debian:bookworm"
+#: The client image's probes: kubegate's own package, wherever it is installed (a checkout or a
+#: wheel); build.sh takes them from KUBEGATE_PROBES_DIR.
+PROBES = Path(__file__).resolve().parents[2] / "services" / "probes"
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def _build(root: Path, name: str, ref: str, log_dir: Path, stop: Stop | None = N
     # The legacy builder prints `Step N/M : ...` lines (what progress and errors quote), and
     # --force-rm removes the intermediate container of a failed or cancelled step.
     build_args = f"--force-rm --label {BUILT_LABEL}=1" + (" --no-cache" if no_cache else "")
-    env = {**os.environ, "DOCKER_BUILDKIT": "0", "KUBEGATE_BUILD_ARGS": build_args}
+    env = {**os.environ, "DOCKER_BUILDKIT": "0", "KUBEGATE_BUILD_ARGS": build_args,
+           "KUBEGATE_PROBES_DIR": str(PROBES), "KUBEGATE_PYTHON": sys.executable}
     if running is not None:
         running[name] = log
     try:
@@ -130,7 +135,7 @@ def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS, *, st
     base_id = image_id(BASE_REF)
     refs: dict[str, str] = {}
     for image in IMAGES:
-        extra = (root / "kubegate" / "services" / "probes",) if image.name == "client" else ()
+        extra = (PROBES,) if image.name == "client" else ()
         refs[image.name] = image_ref(root, image, base_id, extra)
     missing = [i.name for i in IMAGES if no_cache or image_id(refs[i.name]) is None]
 

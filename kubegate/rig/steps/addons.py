@@ -14,6 +14,7 @@ from typing import Any
 from kubegate.errors import KubegateError
 from kubegate.kube import objects, stamps, templates
 from kubegate.kube.kubectl import Kubectl
+from kubegate.paths import assets
 from kubegate.rig.bringup import Context
 from kubegate.rig.build.images import qualified
 from kubegate.wait import poll
@@ -24,7 +25,7 @@ API_TIMEOUT_S = 120
 
 
 def render_coredns(ctx: Context) -> tuple[str, str]:
-    path = ctx.root / "cluster" / "addons" / "coredns.yaml"
+    path = assets() / "cluster" / "addons" / "coredns.yaml"
     text = templates.render(path.read_text(), {"DNS_IP": ctx.spec.dns_ip, "COREDNS_IMAGE": ctx.refs["coredns"]},
                             ADDON_PLACEHOLDERS, str(path))
     digest = stamps.digest([text])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kubegate.paths import assets
 from kubegate.rig.bringup import Context
 from kubegate.rig.build import images
 
@@ -15,7 +16,7 @@ class BuildImages:
         self._running: dict[str, Path] = {}  # image -> its build log, while it builds
 
     def run(self, ctx: Context) -> str:
-        ctx.refs = images.ensure_images(ctx.root, ctx.logs, stop=ctx.stop, no_cache=ctx.no_cache,
+        ctx.refs = images.ensure_images(assets(), ctx.logs, stop=ctx.stop, no_cache=ctx.no_cache,
                                         running=self._running)
         return f"{len(ctx.refs)} images"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kubegate.paths import assets
 from kubegate.rig import prereqs
 from kubegate.rig.bringup import Context
 
@@ -11,5 +12,5 @@ class Prerequisites:
 
     def run(self, ctx: Context) -> str:
         prereqs.require("vagrant", "go", "kubectl", "debootstrap", "mvn", "ssh")
-        prereqs.ensure_docker_engine(ctx.root)
+        prereqs.ensure_docker_engine(assets())
         return ""

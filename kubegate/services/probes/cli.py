@@ -5,6 +5,7 @@
     kubegate-probe amqp    --host msg [--port 5672] [--count 100] [--queue kubegate.x] [--json]
     kubegate-probe amqp    --host msg --expect-refused [--json]       # bad/no credentials must be refused
     kubegate-probe amqp    --host msg --every-endpoint 10.246.1.5=msg-x [--endpoint-port 5672]
+    kubegate-probe http    --host web [--port 80] [--path /] [--expect-status 200] [--expect-body TEXT]
 
 AMQP credentials never go on the command line (it shows in process lists and kubectl logs): they
 come from KUBEGATE_MSG_USERNAME / KUBEGATE_MSG_PASSWORD, or with --credentials-stdin from two
@@ -33,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="kubegate-probe",
         description="Real client traffic against kubegate's db (MongoDB wire) and msg (AMQP 1.0) services.",
     )
-    sub = parser.add_subparsers(dest="probe", required=True, metavar="{mongo,mongosh,amqp}")
+    sub = parser.add_subparsers(dest="probe", required=True, metavar="{mongo,mongosh,amqp,http}")
 
     def common(p: argparse.ArgumentParser, port: int, timeout: float) -> None:
         p.add_argument("--host", required=True, help="service name, ClusterIP, external IP or container name")
@@ -64,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     amqp.add_argument("--every-endpoint", metavar="ADDR=NAME,...",
                       help="also check each of the Service's endpoints directly and hit each through --host")
     amqp.add_argument("--endpoint-port", type=int, help="the endpoints' port (the Service's targetPort)")
+    http = sub.add_parser("http", help="GET a path; check the status and, with --expect-body, the body")
+    common(http, 80, 5.0)
+    http.add_argument("--path", default="/")
+    http.add_argument("--expect-status", type=int, default=200)
+    http.add_argument("--expect-body", help="text the body must contain")
     return parser
 
 
@@ -100,6 +106,11 @@ def run(args: argparse.Namespace, stdin: TextIO) -> ProbeResult | str:
             listed.details["marker"] = args.write_marker
         return listed
 
+    if args.probe == "http":
+        from .http import probe_http
+
+        return probe_http(args.host, args.port, path=args.path, expect_status=args.expect_status,
+                          expect_body=args.expect_body, timeout_s=args.timeout)
     from .amqp import parse_endpoints, probe_amqp, probe_amqp_every_endpoint, probe_amqp_refused
 
     creds = read_credentials(args, stdin)

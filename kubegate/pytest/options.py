@@ -1,0 +1,64 @@
+"""kubegate's pytest options and ini key, registered in every session the plugin is installed in.
+
+pytest parses options before any plugin can be switched on, so they all live here, in a module
+that imports nothing of kubegate's: an installed kubegate costs other pytest sessions this module
+and nothing else (see kubegate.pytest.entry).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+#: kubegate.providers.PROVIDERS and kubegate.pytest.settings.DESTROY_POLICIES (a harness test
+#: keeps them equal), written out so this module stays import-free.
+PROVIDERS = ("vagrant", "existing")
+DESTROY_POLICIES = ("never", "passing", "always")
+INI_KEY = "kubegate"
+#: kubegate's markers, registered when the plugin is switched on (never in other sessions)
+MARKERS = (
+    "smoke: the release gate: essential connectivity checks",
+    "connectivity: real traffic through ClusterIPs and externalIPs",
+    "cli: kubectl's stdout/stderr/exit-code contract and the REST view",
+    "disruptive: deletes pods or cordons nodes; runs alone",
+    "nightly: everything",
+    "needs_vagrant: needs the Vagrant-managed local cluster (skipped with --cluster=existing)",
+    "upstream: upstream's own e2e specs (e2e.test) as a second judge; needs cluster-admin rights",
+    "triage(service): on failure, walk the path to this Service and name the cause",
+)
+#: any of these on the command line switches kubegate on, as the ini key does
+SWITCHES = ("kubegate", "cluster", "kubeconfig", "image_registry", "state_dir")
+
+
+def add_options(parser: pytest.Parser) -> None:
+    parser.addini(INI_KEY, type="bool", default=False,
+                  help="switch kubegate's plugin on for this project (as --kubegate does)")
+    g = parser.getgroup("kubegate", "kubegate (inert unless --kubegate, --cluster or the `kubegate` ini key)")
+    g.addoption("--kubegate", action="store_true", default=None,
+                help="switch kubegate's plugin on: its fixtures, markers, reports and verdict")
+    g.addoption("--cluster", choices=PROVIDERS, default=None,
+                help="cluster provider: vagrant (local cluster, default) or existing (--kubeconfig)")
+    g.addoption("--kubeconfig", default=None, help="kubeconfig of an existing cluster (--cluster=existing)")
+    g.addoption("--context", default=None, help="kubeconfig context (--cluster=existing)")
+    g.addoption("--public-ip", default=None, help="address the db/msg Services expose as externalIPs")
+    g.addoption("--destroy", choices=DESTROY_POLICIES, default="never",
+                help="destroy the Vagrant cluster after the run: never (default; reuse it next run), "
+                     "passing (only when every test passed), always")
+    g.addoption("--image-registry", default=None, metavar="REGISTRY[/PREFIX]",
+                help="--cluster=existing: pull db, msg and client from here (what `kubegate images push` "
+                     "wrote); KUBEGATE_<NAME>_IMAGE still overrides one image")
+    g.addoption("--namespace", default=None, help="namespace for the db/msg services (default: pulp)")
+    g.addoption("--state-dir", default=None, metavar="DIR",
+                help="the local cluster's state (.cluster/, Vagrant's project); default KUBEGATE_STATE_DIR, "
+                     "else the kubegate checkout, else ~/.local/state/kubegate")
+    g.addoption("--reports-dir", default=None,
+                help="where reports/<run-id>/ and reports/latest go (default: ./reports)")
+    g.addoption("--accept-skip", action="append", default=[], metavar="NODEID",
+                help="accept this test's skip in the verdict (repeatable): a node id, a node id without its "
+                     "[params], or a glob. Without it a skipped smoke test makes the run INCOMPLETE (exit 6).")
+    g.addoption("--update-golden", action="store_true", default=False,
+                help="rewrite suites/golden/*.txt from this run's (normalised) output instead of comparing")
+
+
+def active(config: pytest.Config) -> bool:
+    """Asked for: an option of SWITCHES on the command line, or the ini key."""
+    return any(config.getoption(name, None) for name in SWITCHES) or bool(config.getini(INI_KEY))

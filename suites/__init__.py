@@ -1,0 +1,1 @@
+"""kubegate's conformance suites (installed as the package kubegate.suites; `kubegate test` runs them)."""
