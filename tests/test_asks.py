@@ -63,3 +63,17 @@ def test_the_http_ask_for_users_services_parses_and_probes_a_real_server() -> No
         server.server_close()
     refused = probe_http("127.0.0.1", port, timeout_s=2)
     assert not refused.ok and refused.details["failure"] == "refused", refused.error
+
+
+def test_asks_reach_the_probe_in_a_pod_as_written_but_env_references_expand() -> None:
+    import subprocess
+
+    from kubegate.services.asks import Http
+    from kubegate.services.clients import _shell_word
+
+    ask = Http.to_service("web", path="/echo?msg=a b", expect_body="a b from echo-*")
+    script = "printf '%s\\n' " + " ".join(_shell_word(a) for a in ask.args())
+    out = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True,
+                         env={"WEB_SERVICE_HOST": "10.247.0.9", "WEB_SERVICE_PORT": "80"}).stdout.splitlines()
+    assert out == ["http", "--host", "10.247.0.9", "--port", "80", "--path", "/echo?msg=a b", "--expect-status", "200",
+                   "--expect-body", "a b from echo-*"]

@@ -9,6 +9,7 @@ is Ready: workers only once connected to the broker.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from kubegate.wait import poll
 
 CONTROLLERS = {"pulp-worker": 3, "pulp-beat": 1, "pulp-web": 1}
 TLS_SECRET = "pulp-web-tls"
+CA_ANNOTATION = "kubegate.io/ca-sha256"  # the issuing CA's certificate digest (16 hex digits)
 
 
 @dataclass(frozen=True)
@@ -44,18 +46,26 @@ class App:
         return f"http://{self.public_ip}:{self.http_port}"
 
 
-def _tls_secret(k: Kubectl, provider: ClusterProvider, namespace: str) -> Path:
-    """Issued once per namespace and publicIP; a later run reuses it (same CA)."""
+def _tls_secret(k: Kubectl, provider: ClusterProvider, namespace: str) -> tuple[Path, bool]:
+    """(the CA to verify with, whether an existing certificate was replaced). Issued once per
+    namespace, publicIP and CA: a later run that holds the same CA reuses it. A run holding
+    another CA (another state directory: a fresh CI runner on your cluster, an installed kubegate
+    beside a checkout) issues its own, and the web pods are replaced to serve it; otherwise its
+    client could not verify what the kept pods serve."""
     ca_cert, ca_key = provider.serving_ca()
-    res = k.run_e("get", "secret", TLS_SECRET, "-o", "jsonpath={.metadata.annotations.kubegate\\.io/ip}")
-    if res.returncode == 0 and res.stdout.strip() == provider.public_ip:
-        return ca_cert
+    fingerprint = hashlib.sha256(ca_cert.read_bytes()).hexdigest()[:16]
+    want = {"kubegate.io/ip": provider.public_ip, CA_ANNOTATION: fingerprint}
+    res = k.run_e("get", "secret", TLS_SECRET, "-o", "json")
+    if res.returncode == 0:
+        have = json.loads(res.stdout)["metadata"].get("annotations") or {}
+        if all(have.get(key) == value for key, value in want.items()):
+            return ca_cert, False
     pair = webtls.issue(ca_cert, ca_key, provider.public_ip, names=("web", f"web.{namespace}.svc"))
     k.apply(json.dumps({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
-                        "metadata": {"name": TLS_SECRET, "annotations": {"kubegate.io/ip": provider.public_ip}},
+                        "metadata": {"name": TLS_SECRET, "annotations": want},
                         "data": {"tls.crt": base64.b64encode(pair.cert_pem).decode(),
                                  "tls.key": base64.b64encode(pair.key_pem).decode()}}))
-    return ca_cert
+    return ca_cert, res.returncode == 0
 
 
 def wait_ready_pods(k: Kubectl, name: str, want: int, timeout: float = 180) -> None:
@@ -83,15 +93,18 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
     controllers = {name: manifests.load_manifest(f"{name}-rc", values) for name in CONTROLLERS}
     digest = stamps.digest_of([*service, *(d for objs in controllers.values() for d in objs)])
     with prog.phase("deploy: pulp app"):
-        ca = _tls_secret(k, provider, ns)
+        ca, reissued = _tls_secret(k, provider, ns)
         listing = unchanged.Listing.read(k)
         # Pods younger than db and msg: they found them through the Services' variables.
-        if listing is not None and listing.stale(digest, ["web"], CONTROLLERS, discovered=SERVICES) is None:
-            return read_app(provider, deployment, ca, listing.get("Service", "web"))
+        fresh = listing is not None and listing.stale(digest, ["web"], CONTROLLERS, discovered=SERVICES) is None
+        if fresh and not reissued:
+            return read_app(provider, deployment, ca, listing.get("Service", "web") if listing else None)
         k.apply(stamps.stamped(service, digest))
         for name, objs in controllers.items():
             k.apply(stamps.stamped(objs, digest))
             replace_stale_pods(k, name)
+        if reissued:  # gunicorn reads its certificate at start
+            k.run("delete", "pod", "-l", "name=pulp-web", "--wait=false")
     with prog.phase("deploy: pulp app ready"):
         for name, want in CONTROLLERS.items():
             wait_ready_pods(k, name, want)

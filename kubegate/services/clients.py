@@ -10,7 +10,9 @@ run report.
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import shlex
 import subprocess
 import sys
 import time
@@ -127,11 +129,20 @@ def _record(outcome: ProbeOutcome, started: float, expect_ok: bool) -> None:
                            source=outcome.origin, wall_s=round(time.monotonic() - started, 3))
 
 
+_ENV_REF = re.compile(r"^\$[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _shell_word(arg: str) -> str:
+    """`$DB_SERVICE_HOST` expands in the pod (the seed's discovery path); every other argument
+    reaches the probe as written: a path with `?`, a body with spaces (an Http ask's)."""
+    return f'"{arg}"' if _ENV_REF.match(arg) else shlex.quote(arg)
+
+
 def probe_in_pod(k: Kubectl, pod: str, name: str, ask: Ask, *, stdin: str | None = None,
                  timeout: float = 90, expect_ok: bool = True) -> ProbeOutcome:
     """`kubectl exec POD -- kubegate-probe ARGS --json`; `$VAR` in the ask expands inside the pod."""
     started = time.monotonic()
-    script = "exec kubegate-probe " + " ".join(ask.args()) + " --json"
+    script = "exec kubegate-probe " + " ".join(_shell_word(a) for a in ask.args()) + " --json"
     exec_args = ["exec", *(["-i"] if stdin is not None else []), pod, "--", "sh", "-c", script]
     res = k.run_e(*exec_args, stdin=stdin, timeout=timeout)
     outcome = _outcome(name, f"pod {pod}", res.stdout, res.stderr, res.returncode)

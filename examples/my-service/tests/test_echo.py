@@ -30,7 +30,7 @@ def echo(cluster: ClusterProvider, module_namespace: Callable[[str], str]) -> Ec
     k.apply(string.Template(MANIFEST.read_text()).substitute(
         IMAGE=cluster.images()["client"], PULL_POLICY=cluster.pull_policy, PUBLIC_IP=cluster.public_ip))
     k.wait("deployment/echo", "condition=Available", timeout=180)
-    service = k.get_json("get", "service", "echo")
+    service = k.get_json("service", "echo")
     return Echo(service["spec"]["clusterIP"], service["spec"]["ports"][0]["port"], cluster.public_ip)
 
 
