@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kubegate.errors import KubegateError
+from kubegate.kube.publicip import MODE_ENV, MODES
 from kubegate.paths import REPORTS_ENV, STATE_ENV, assets, state_dir
 from kubegate.providers import PROVIDERS, make_provider
 from kubegate.providers.base import ClusterProvider
+from kubegate.rig import versions
+from kubegate.rig.versions import VERSION_ENV
 from kubegate.upstream.ginkgo import DEFAULT_PROCS
 
 
@@ -28,14 +31,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", type=Path, help=f"the local cluster's state (.cluster/, Vagrant's project); default "
                    f"${STATE_ENV}, else the kubegate checkout, else ~/.local/state/kubegate")
     p.add_argument("--reports-dir", type=Path, help=f"where reports go (default ${REPORTS_ENV}, else ./reports)")
+    p.add_argument("--public-ip-mode", choices=MODES, help=f"how Services get their public address: externalIPs "
+                   f"(the seed's, deprecated from 1.36) or loadbalancer (MetalLB on the local cluster); default "
+                   f"${MODE_ENV}, else externalIPs")
+    _version_option(p, "kube_version_global")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("test", help="run the packaged suites from any directory: kubegate test [PYTEST ARGS...] "
                    "(pytest --pyargs kubegate.suites; same verdicts and exit codes)")
     sub.add_parser("setup", help="set up this Debian 12 host (as root): docker.io, vagrant, Go, Java, npm "
                    "from Debian, mongosh from its lock, a running Docker Engine (cluster/host/setup.sh)")
-    sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for Ready minions")
+    _version_option(sub.add_parser("up", help="build what is missing, bring the cluster up or repair it, wait for "
+                                   "Ready minions"), "kube_version")
     sub.add_parser("status", help="machines, nodes and what is wrong")
     bd = sub.add_parser("build", help="build the binaries and images the local cluster runs (no machines)")
+    _version_option(bd, "kube_version")
     bd.add_argument("--no-cache", action="store_true", help="rebuild every image without Docker's cache, from "
                     "the committed locks: catches a registry change before a new user does")
     lk = sub.add_parser("locks", help="the committed dependency locks (npm, pip, Maven)")
@@ -78,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                     "login is saved as `docker login` saves it (DOCKER_CONFIG or ~/.docker/config.json)")
     ps.add_argument("--ca-file", type=Path, help="CA that signed the registry's certificate, if not a public one "
                     "(default for the local registry: the cluster CA)")
-    cf = sub.add_parser("conformance", help="upstream's own specs (e2e.test v1.34) as a second judge: "
+    cf = sub.add_parser("conformance", help="upstream's own specs (e2e.test of the cluster's minor) as a second judge: "
                         "Services [Conformance], service env vars, Variable Expansion, kubectl client")
     cf.add_argument("--focus", help="regex of specs to run (default: kubegate's selection)")
     cf.add_argument("--skip", default=None,
@@ -90,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")
     be.add_argument("--runs", type=int, default=3, help="repetitions of each (default 3)")
     return p
+
+
+def _version_option(parser: argparse.ArgumentParser, dest: str) -> None:
+    parser.add_argument("--kubernetes-version", dest=dest, metavar="VERSION",
+                        help=f"the local cluster's Kubernetes: a minor (its newest served patch) or a version; "
+                        f"default ${VERSION_ENV}, else the running cluster's, else {versions.DEFAULT.minor} "
+                        f"(supported: {versions.supported()})")
 
 
 def _provider(args: argparse.Namespace) -> ClusterProvider:
@@ -110,7 +126,8 @@ def _split_test(argv: list[str]) -> tuple[list[str], list[str]] | None:
     return None
 
 
-_VALUED = ("--cluster", "--kubeconfig", "--context", "--public-ip", "--state-dir", "--reports-dir")
+_VALUED = ("--cluster", "--kubeconfig", "--context", "--public-ip", "--state-dir", "--reports-dir",
+           "--kubernetes-version", "--public-ip-mode")
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -121,6 +138,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         os.environ[STATE_ENV] = str(args.state_dir.expanduser().resolve())
     if args.reports_dir:
         os.environ[REPORTS_ENV] = str(args.reports_dir.expanduser().resolve())
+    if args.public_ip_mode:
+        os.environ[MODE_ENV] = args.public_ip_mode
+    asked = getattr(args, "kube_version", None) or args.kube_version_global
+    if asked:  # refused here, in one line, before anything is built
+        os.environ[VERSION_ENV] = versions.resolve(asked).kubernetes
     if split is not None:
         from kubegate.pytest.command import run_suites
         return run_suites(split[0], split[1])
@@ -134,7 +156,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     provider = _provider(args)
     if args.command == "up":
         provider.up()
-        print(f"cluster ready; kubectl --kubeconfig {provider.kubeconfig} get nodes")
+        spec = getattr(provider, "spec", None)
+        print(f"cluster ready{f': Kubernetes {spec.kube_version}' if spec else ''}; "
+              f"kubectl --kubeconfig {provider.kubeconfig} get nodes")
     elif args.command == "build":
         build = getattr(provider, "build", None)
         if build is None:

@@ -26,10 +26,14 @@ from kubegate.kube import templates
 from kubegate.kube.contract import NAMES_JSONPATH, ContractNs, outside_skew
 from kubegate.kube.golden import GoldenFiles, normalise
 from kubegate.kube.kubectl import Kubectl, KubectlResult
-from kubegate.kube.skew import KubectlBinary
+from kubegate.kube.skew import KubectlBinary, parse_server_version
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
+from kubegate.rig import versions
 from kubegate.rig.spec import ClusterSpec
+
+#: kube-apiserver's own text (pkg/api/service/warnings.go, 1.36+)
+EXTERNAL_IPS_WARNING = "spec.externalIPs is deprecated and may no longer be implemented in some clusters"
 
 pytest_plugins = ["kubegate.fixtures.proxy", "kubegate.fixtures.contract"]
 pytestmark = [pytest.mark.cli, pytest.mark.usefixtures("kubectl_versions_fact", "kubectl_tally")]
@@ -111,6 +115,8 @@ def test_get_table_matches_golden(kc: Kubectl, contract_ns: ContractNs, golden: 
         expected = normalise(_nodes_table(json.loads(kc.run("get", "--raw", "/api/v1/nodes").stdout)["items"]))
         assert normalise(out) == expected, f"`kubectl get nodes`:\n{out}\nexpected (from the API):\n{expected}"
         return
+    if kind == "nodes":  # the version is the cluster suite's to check; the table's shape is this one's
+        literals = {**literals, SPEC.kube_version: "<KUBE-VERSION>"}
     golden.check(f"get-{kind}", out, literals)
 
 
@@ -215,6 +221,26 @@ def test_warnings_go_to_stderr_and_stdout_still_parses(kc: Kubectl) -> None:
     assert "Warning" not in table.stdout and "v1 Endpoints is deprecated" in table.stderr
 
 
+def test_externalips_deprecation_is_a_warning_on_stderr_only(kc: Kubectl, kubectl_best: Kubectl,
+                                                            cluster: ClusterProvider) -> None:
+    """The seed's publicIPs are spec.externalIPs, deprecated from 1.36 (KEP-5707): the API says so
+    on every write. A release engineer must see it on stderr; a script reading stdout must not."""
+    server = parse_server_version(kubectl_best.run("get", "--raw", "/version").stdout)
+    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kg-extip"},
+           "spec": {"ports": [{"port": 9, "protocol": "TCP"}], "externalIPs": [cluster.public_ip]}}
+    try:
+        res = kc.run_e("create", "-f", "-", stdin=json.dumps(doc))
+        assert res.returncode == 0, f"`{res.command}` exited {res.returncode}: {res.stderr}"
+        assert res.stdout == "service/kg-extip created\n", f"stdout must be the result only: {res.stdout!r}"
+        if server >= versions.EXTERNAL_IPS_DEPRECATED:
+            assert res.stderr.splitlines() == [f"Warning: {EXTERNAL_IPS_WARNING}"], \
+                f"Kubernetes {server[0]}.{server[1]} should warn that externalIPs are deprecated: {res.stderr!r}"
+        else:
+            assert res.stderr == "", f"no warning before 1.36: {res.stderr!r}"
+    finally:
+        kc.run_e("delete", "service", "kg-extip", "--ignore-not-found", "--wait=false")
+
+
 # --- the seed's workflow, in today's v1 -----------------------------------------------------
 
 @pytest.fixture
@@ -242,7 +268,7 @@ def test_seed_workflow_end_to_end(kubectl_version: KubectlBinary, kubectl_best: 
                                          {"DB_IMAGE": image, "PULL_POLICY": cluster.pull_policy},
                                          SEED_POD_PLACEHOLDERS, str(DATA / "db-pod.json")))
     lit = {workflow_ns: "<NS>", image: "<DB-IMAGE>"}
-    deleted = rf'(?: from {re.escape(workflow_ns)} namespace)?'  # kubectl 1.34 names the namespace
+    deleted = rf'(?: from {re.escape(workflow_ns)} namespace)?'  # kubectl from 1.34 names the namespace
 
     # kubectl create -f (the seed: mongodb-service.json, then pods/mongodb.json)
     assert _ok(k.run_e("create", "-f", str(svc_file))) == "service/db created\n"

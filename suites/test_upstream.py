@@ -1,11 +1,12 @@
 """Upstream's own specs as a second judge: Services [Conformance], Pods' service variables,
-Variable Expansion and the kubectl client specs of Kubernetes v1.34 (`e2e.test`).
+Variable Expansion and the kubectl client specs of the cluster's Kubernetes minor (`e2e.test`).
 
 One e2e run per pytest run (shared by xdist workers), holding the cluster exclusively: a
 disruptive suite cordoning nodes mid-run would fail upstream's specs for kubegate's reasons.
 Each spec is its own test with upstream's verdict and failure message; upstream's JUnit and
-log are attached. The selection is suites/data/upstream-specs.txt; a spec in it that e2e.test
-did not report fails (a renamed spec must not vanish silently).
+log are attached. The selection is suites/data/upstream-specs-<minor>.txt, kept per minor: a spec
+in it that e2e.test did not report fails, and a spec upstream's selection holds that the list
+lacks fails the list's own test (a renamed or added spec must not vanish silently).
 """
 
 from __future__ import annotations
@@ -21,14 +22,28 @@ from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.report.progress import Progress
+from kubegate.rig import versions
+from kubegate.rig.build import gobuild
 from kubegate.runs.once import once_per_run
-from kubegate.upstream.ginkgo import DEFAULT_PROCS, SKIP, SpecResult, exact
+from kubegate.upstream.ginkgo import DEFAULT_PROCS, FOCUS, SKIP, SpecResult, dry_run, exact
 from kubegate.upstream.judge import judge, load
 
 pytestmark = [pytest.mark.upstream, pytest.mark.nightly]
 
-SPECS_FILE = Path(__file__).parent / "data" / "upstream-specs.txt"
-SPECS = [line.strip() for line in SPECS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+MINOR = versions.selected().minor  # settled at configure: asked, else the running cluster's, else the default
+SPECS_FILE = Path(__file__).parent / "data" / f"upstream-specs-{MINOR}.txt"
+SPECS = ([line.strip() for line in SPECS_FILE.read_text().splitlines() if line.strip() and not line.startswith("#")]
+         if SPECS_FILE.is_file() else [])
+REGENERATE = f"kubegate --kubernetes-version {MINOR} conformance --list > suites/data/{SPECS_FILE.name}"
+
+
+def test_spec_list_is_upstreams_selection_for_this_minor() -> None:
+    """The kept list against what this minor's e2e.test selects (ginkgo's dry run, no cluster)."""
+    assert SPECS, f"no spec list for Kubernetes {MINOR}: generate it with `{REGENERATE}` and review it"
+    selected = dry_run(gobuild.build(gobuild.e2e_target()), focus="|".join(FOCUS), skip=SKIP)
+    added, gone = sorted(set(selected) - set(SPECS)), sorted(set(SPECS) - set(selected))
+    assert not added and not gone, (f"upstream's {MINOR} selection differs from {SPECS_FILE.name}: "
+                                    f"added upstream {added}; gone upstream {gone}; regenerate: `{REGENERATE}`")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +66,9 @@ def upstream(cluster: ClusterProvider, settings: Settings) -> tuple[dict[str, Sp
     return {r.name: r for r in results}, out
 
 
-@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.replace(" ", "_")[:150])
+@pytest.mark.parametrize("spec", SPECS or [pytest.param("", marks=pytest.mark.skip(
+    reason=f"no spec list for Kubernetes {MINOR} (see test_spec_list_is_upstreams_selection_for_this_minor)"))],
+    ids=lambda s: s.replace(" ", "_")[:150] or "no-list")
 def test_upstream_spec(spec: str, upstream: tuple[dict[str, SpecResult], Path], request: pytest.FixtureRequest) -> None:
     results, out = upstream
     result = results.get(spec)

@@ -55,14 +55,14 @@ def test_version_ldflags_set_both_version_packages() -> None:
         assert f"-X {pkg}.gitMinor=34" in flags
 
 
-def test_kubernetes_target_builds_the_five_server_binaries() -> None:
-    t = kubernetes_target("v1.34.4")
+def test_kubernetes_target_builds_the_five_server_binaries_and_a_kubectl_in_skew() -> None:
+    t = kubernetes_target("v1.37.2")
     assert sorted(t.packages) == ["kube-apiserver", "kube-controller-manager", "kube-proxy", "kube-scheduler",
-                                  "kubelet"]
+                                  "kubectl", "kubelet"]
 
 
 def test_one_go_build_only_where_go_names_the_binaries_as_the_target_does() -> None:
     from kubegate.rig.build.gobuild import _one_invocation, e2e_target, etcd_target
     assert _one_invocation(kubernetes_target("v1.34.4"))
-    assert _one_invocation(e2e_target("v1.34.4"))  # kubectl, agnhost, ginkgo (.../ginkgo/v2/ginkgo)
+    assert _one_invocation(e2e_target())  # kubectl, agnhost, ginkgo (.../ginkgo/v2/ginkgo)
     assert not _one_invocation(etcd_target())  # one package, and go would name it `server` (…/server/v3)

@@ -1,6 +1,7 @@
 """Node files rendered on the host: what each node gets, with which modes."""
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -71,15 +72,21 @@ def test_kubelet_and_proxy_settings_for_container_nodes() -> None:
     assert kubelet["authentication"]["anonymous"]["enabled"] is False
     proxy = yaml.safe_load(configs.kube_proxy_config(SPEC, m))
     assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.246.0.0/16"
-    ctd = configs.containerd_config("docker.io/kubegate/pause:abc")
-    assert 'sandbox_image = "docker.io/kubegate/pause:abc"' in ctd
-    assert "SystemdCgroup = true" in ctd and "restrict_oom_score_adj = true" in ctd
+    assert kubelet["failCgroupV1"] is False  # the rig's hosts are cgroup v1; kubelet refuses it from 1.35
+    ctd = tomllib.loads(configs.containerd_config("docker.io/kubegate/pause:abc"))
+    assert ctd["version"] == 3  # containerd 2's format: a 1.x key would be ignored, not refused
+    images, runtime = ctd["plugins"]["io.containerd.cri.v1.images"], ctd["plugins"]["io.containerd.cri.v1.runtime"]
+    assert images["pinned_images"]["sandbox"] == "docker.io/kubegate/pause:abc"
+    assert images["registry"]["config_path"] == "/etc/containerd/certs.d"
+    runc = runtime["containerd"]["runtimes"]["runc"]
+    assert runc["options"]["SystemdCgroup"] is True and runc["options"]["BinaryName"] == "/usr/local/bin/runc"
+    assert runtime["restrict_oom_score_adj"] is True and runtime["cni"]["bin_dirs"] == ["/opt/cni/bin"]
 
 
 def test_write_node_is_idempotent_and_atomic(rendered, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     nf = rendered["minion-2"]
-    assert write_node(tmp_path, nf, "v1.34.4") is True
-    assert write_node(tmp_path, nf, "v1.34.4") is False
+    assert write_node(tmp_path, nf, {"kube": "v1.37.2"}) is True
+    assert write_node(tmp_path, nf, {"kube": "v1.37.2"}) is False
     key = tmp_path / "minion-2" / "rootfs" / "etc/kubernetes/pki/kubelet.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "minion-2" / "units").read_text().split() == list(nf.units)

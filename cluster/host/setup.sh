@@ -15,15 +15,18 @@ say() { echo "kubegate setup: $*"; }
 declare -A PKG=(
   [dockerd]=docker.io [vagrant]=vagrant [debootstrap]=debootstrap [mvn]=maven
   [java]=openjdk-17-jre-headless [gcc]=gcc [ssh]=openssh-client [curl]=curl [npm]=npm
+  [pkg-config]=pkg-config
 )
 need=()
 for cmd in "${!PKG[@]}"; do command -v "$cmd" >/dev/null 2>&1 || need+=("${PKG[$cmd]}"); done
 [[ -f /usr/lib/x86_64-linux-gnu/libc.a || -f /usr/lib/aarch64-linux-gnu/libc.a ]] || need+=(libc6-dev)
+# runc is built with cgo against libseccomp, as upstream builds it (seccomp filters for pods).
+[[ -f /usr/include/seccomp.h ]] || need+=(libseccomp-dev)
 # vagrant-libvirt lets `vagrant validate` check the libvirt provider block too.
 [[ -d /usr/share/rubygems-integration/all/gems/vagrant-libvirt-0.11.2 ]] || \
   dpkg-query -W -f='${Status}' vagrant-libvirt 2>/dev/null | grep -q 'ok installed' || need+=(vagrant-libvirt)
 if ! command -v go >/dev/null 2>&1; then
-  # Debian's Go is too old for Kubernetes 1.34; kubegate's build then asks the Go module
+  # Debian's Go is too old for today's Kubernetes; kubegate's build then asks the Go module
   # proxy for a current toolchain (GOTOOLCHAIN), which this bootstrap Go can fetch.
   need+=(golang-go)
 fi
@@ -46,7 +49,7 @@ if [[ ! -f pyproject.toml ]]; then
   say "kubegate $("$py" -c 'import kubegate; print(kubegate.__version__)') installed as a package; its Python step is pip's"
 elif [[ $(cat "$cache/host-python.lock" 2>/dev/null) != "$locks" ]] \
    || ! "$py" -c 'import kubegate, vagrant, proton, pymongo, kombu, cryptography, xdist' >/dev/null 2>&1 \
-   || [[ $("$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
+   || [[ $(cd / && "$py" -c 'import kubegate,os;print(os.path.dirname(os.path.dirname(kubegate.__file__)))') != "$PWD" ]]; then
   say "installing the kubegate package (editable) and its locked dependencies"
   export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore
   "$py" -m pip install -q --require-hashes -r cluster/host/requirements.txt

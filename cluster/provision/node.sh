@@ -6,9 +6,12 @@
 # Usage: node.sh NAME ROLE        (ROLE: master | minion)
 #
 # 1. installs OS packages that are missing (the docker-provider image has them all);
-# 2. installs the role's binaries from $DIST/bin into /usr/local/bin, only when changed
-#    (without a dist - VMs - downloads the official release of the version in
-#    $KUBEGATE_KUBE_VERSION or $NODE_DIR/kube-version, etcd likewise with etcd-version);
+# 2. installs the role's binaries from $DIST/bin into /usr/local/bin (CNI plugins into
+#    /opt/cni/bin), only when changed: minions get the container runtime kubegate built
+#    (containerd 2, runc, CNI plugins), not Debian's. Without a dist - VMs - it downloads
+#    the official release of the version in $KUBEGATE_KUBE_VERSION or $NODE_DIR/kube-version,
+#    etcd and crictl likewise with etcd-version and crictl-version, the runtime at the
+#    versions pinned below (the same as kubegate/rig/build/gobuild.py's);
 # 3. copies $NODE_DIR/rootfs/. onto / (files owned by root, existing directories untouched);
 # 4. on minions imports $DIST/images/*.tar into containerd's k8s.io namespace unless the
 #    image (ref and id from images/index.json) is already there;
@@ -16,7 +19,8 @@
 #    running unit when its unit file, the rendered files or the binaries changed.
 #
 # Environment (all optional): KUBEGATE_NODE_DIR (default /vagrant/.cluster/nodes/NAME),
-# KUBEGATE_DIST (default /opt/kubegate/dist), KUBEGATE_KUBE_VERSION, KUBEGATE_ETCD_VERSION.
+# KUBEGATE_DIST (default /opt/kubegate/dist), KUBEGATE_KUBE_VERSION, KUBEGATE_ETCD_VERSION,
+# KUBEGATE_CRICTL_VERSION.
 set -Eeuo pipefail
 
 NAME=${1:-}
@@ -62,8 +66,7 @@ fi
 
 # --- 1. packages -----------------------------------------------------------------------
 STEP=packages
-PACKAGES=(systemd systemd-sysv dbus openssh-server sudo less
-  containerd runc containernetworking-plugins
+PACKAGES=(systemd systemd-sysv dbus openssh-server sudo less libseccomp2
   iptables conntrack socat ethtool iproute2 kmod curl ca-certificates procps)
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -81,11 +84,21 @@ fi
 
 # --- 2. binaries -----------------------------------------------------------------------
 STEP=binaries
+# The runtime's versions for the download fallback: tests/test_runtime_versions.py keeps
+# them equal to gobuild.CONTAINERD_VERSION, RUNC_VERSION and CNI_PLUGINS_VERSION.
+CONTAINERD_VERSION=v2.3.7
+RUNC_VERSION=v1.5.3
+CNI_PLUGINS_VERSION=v1.10.0
+CNI_PLUGINS=(bridge host-local loopback portmap)
 if [[ $ROLE == master ]]; then
   BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler)
 else
-  BINARIES=(kubelet kube-proxy crictl)
+  BINARIES=(kubelet kube-proxy crictl containerd containerd-shim-runc-v2 ctr runc "${CNI_PLUGINS[@]}")
 fi
+# Where BIN goes on the node: CNI plugins where containerd's config looks for them.
+dest_of() { # BIN
+  if [[ " ${CNI_PLUGINS[*]} " == *" $1 "* ]]; then echo "/opt/cni/bin/$1"; else echo "/usr/local/bin/$1"; fi
+}
 
 # Read a version from the environment or a one-line file next to the rendered rootfs
 # into VER. (Functions here set globals: a `die` inside $(...) would only end a subshell.)
@@ -94,7 +107,7 @@ version_of() { # ENV_VALUE FILE ENV_NAME
   local v=$1
   if [[ -z $v && -f $2 ]]; then v=$(tr -d ' \t\r\n' <"$2"); fi
   [[ $v =~ ^v[0-9]+\.[0-9]+\.[0-9]+([-.+][0-9A-Za-z.-]+)?$ ]] \
-    || die "no $DIST/bin and no valid version to download: write it (e.g. v1.34.4) to $2 or set $3, then run: vagrant provision $NAME"
+    || die "no $DIST/bin and no valid version to download: write it (e.g. v1.37.2) to $2 or set $3, then run: vagrant provision $NAME"
   VER=$v
 }
 
@@ -103,17 +116,44 @@ FETCHED=
 fetch_release_binary() { # BIN
   local bin=$1 arch ver cache url
   arch=$(dpkg --print-architecture)
+  # fetch URL FILE: download into the cache, or die naming what to do.
+  fetch() { quiet curl -fsSL --retry 3 -o "$2" "$1" || die "download of $1 failed; check the node's internet access or provide $DIST/bin"; }
   if [[ $bin == crictl ]]; then
-    ver=v1.34.0  # gobuild.CRITOOLS_VERSION
+    version_of "${KUBEGATE_CRICTL_VERSION:-}" "$NODE_DIR/crictl-version" KUBEGATE_CRICTL_VERSION; ver=$VER
     cache=/var/cache/kubegate/cri-tools-$ver
     if [[ ! -x $cache/crictl ]]; then
-      url=https://github.com/kubernetes-sigs/cri-tools/releases/download/$ver/crictl-$ver-linux-$arch.tar.gz
       install -d "$cache"
-      quiet curl -fsSL --retry 3 -o "$cache/crictl.tar.gz" "$url" || die "download of $url failed; check the node's internet access or provide $DIST/bin"
+      fetch "https://github.com/kubernetes-sigs/cri-tools/releases/download/$ver/crictl-$ver-linux-$arch.tar.gz" "$cache/crictl.tar.gz"
       quiet tar -C "$cache" -xzf "$cache/crictl.tar.gz" crictl
       rm -f "$cache/crictl.tar.gz"
     fi
     FETCHED=$cache/crictl
+  elif [[ $bin == containerd || $bin == containerd-shim-runc-v2 || $bin == ctr ]]; then
+    ver=$CONTAINERD_VERSION cache=/var/cache/kubegate/containerd-$CONTAINERD_VERSION
+    if [[ ! -x $cache/bin/$bin ]]; then
+      install -d "$cache"
+      fetch "https://github.com/containerd/containerd/releases/download/$ver/containerd-${ver#v}-linux-$arch.tar.gz" "$cache/containerd.tar.gz"
+      quiet tar -C "$cache" -xzf "$cache/containerd.tar.gz" bin/containerd bin/containerd-shim-runc-v2 bin/ctr
+      rm -f "$cache/containerd.tar.gz"
+    fi
+    FETCHED=$cache/bin/$bin
+  elif [[ $bin == runc ]]; then
+    cache=/var/cache/kubegate/runc-$RUNC_VERSION
+    if [[ ! -x $cache/runc ]]; then
+      install -d "$cache"
+      fetch "https://github.com/opencontainers/runc/releases/download/$RUNC_VERSION/runc.$arch" "$cache/runc"
+      chmod 0755 "$cache/runc"
+    fi
+    FETCHED=$cache/runc
+  elif [[ " ${CNI_PLUGINS[*]} " == *" $bin "* ]]; then
+    cache=/var/cache/kubegate/cni-plugins-$CNI_PLUGINS_VERSION
+    if [[ ! -x $cache/$bin ]]; then
+      install -d "$cache"
+      fetch "https://github.com/containernetworking/plugins/releases/download/$CNI_PLUGINS_VERSION/cni-plugins-linux-$arch-$CNI_PLUGINS_VERSION.tgz" "$cache/cni.tgz"
+      quiet tar -C "$cache" -xzf "$cache/cni.tgz" "${CNI_PLUGINS[@]/#/./}"
+      rm -f "$cache/cni.tgz"
+    fi
+    FETCHED=$cache/$bin
   elif [[ $bin == etcd ]]; then
     version_of "${KUBEGATE_ETCD_VERSION:-}" "$NODE_DIR/etcd-version" KUBEGATE_ETCD_VERSION; ver=$VER
     cache=/var/cache/kubegate/etcd-$ver
@@ -150,10 +190,12 @@ for b in "${BINARIES[@]}"; do
   else
     fetch_release_binary "$b"; src=$FETCHED
   fi
-  if ! cmp -s "$src" "/usr/local/bin/$b"; then
+  dest=$(dest_of "$b")
+  if ! cmp -s "$src" "$dest"; then
     # Copy then rename: a running binary cannot be overwritten in place.
-    install -m 0755 "$src" "/usr/local/bin/.$b.new"
-    mv -f "/usr/local/bin/.$b.new" "/usr/local/bin/$b"
+    install -d -m 0755 "${dest%/*}"
+    install -m 0755 "$src" "${dest%/*}/.$b.new"
+    mv -f "${dest%/*}/.$b.new" "$dest"
     changed_bins+=("$b")
   fi
 done
@@ -174,7 +216,7 @@ nfiles=$(find "$NODE_DIR/rootfs" -type f | wc -l)
 GLOBAL=$({
   cd "$NODE_DIR/rootfs" && find . -printf '%p %y %m %l\n' | LC_ALL=C sort
   find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
-  for b in "${BINARIES[@]}"; do sha256sum "/usr/local/bin/$b"; done
+  for b in "${BINARIES[@]}"; do sha256sum "$(dest_of "$b")"; done
 } | hash_stream)
 if [[ $GLOBAL == "$OLD_GLOBAL" ]]; then
   say "files: $nfiles files from $NODE_DIR/rootfs unchanged"

@@ -2,13 +2,18 @@
 # Build the images upstream's e2e specs run, under their exact upstream names, from the
 # Kubernetes module (agnhost, kitten/nautilus content) and Debian packages. No registry is
 # reachable, so `e2e.test` finds them already in each minion's containerd (IfNotPresent).
-# Usage: build.sh TAG AGNHOST_BIN_DIR
-#   each image is tagged kubegate/e2e-NAME:TAG and with its upstream name (images.txt).
+# Usage: build.sh TAG E2E_BIN_DIR NAMES_FILE
+#   each image is tagged kubegate/e2e-NAME:TAG and with every upstream name NAMES_FILE gives it
+#   ("NAME REF" lines: images.txt's repositories at the tags this e2e.test lists); the test
+#   images' sources come from the Kubernetes module of the version in E2E_BIN_DIR/.version.
 set -euo pipefail
-tag=${1:?usage: build.sh TAG AGNHOST_BIN_DIR}
-bindir=${2:?usage: build.sh TAG AGNHOST_BIN_DIR}
+usage="usage: build.sh TAG E2E_BIN_DIR NAMES_FILE"
+tag=${1:?$usage}
+bindir=${2:?$usage}
+names=${3:?$usage}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-moddir=$(go mod download -json k8s.io/kubernetes@v1.34.4 | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+version=$(cat "$bindir/.version")
+moddir=$(go mod download -json "k8s.io/kubernetes@$version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 [[ -d $moddir/test/images ]] || { echo "kubegate: no test/images in the k8s.io/kubernetes module ($moddir)" >&2; exit 1; }
 ctx=$(mktemp -d /var/tmp/kubegate-e2e-ctx.XXXXXX)
 trap 'rm -rf "$ctx"' EXIT
@@ -18,7 +23,7 @@ build() { # NAME CONTEXT [BUILD-ARGS...]
   docker build -q "$@" -t "kubegate/e2e-$name:$tag" "$dir" >/dev/null
   while read -r upstream; do
     docker tag "kubegate/e2e-$name:$tag" "$upstream"
-  done < <(awk -v n="$name" '$1 == n {print $2}' "$here/images.txt")
+  done < <(awk -v n="$name" '$1 == n {print $2}' "$names")
 }
 
 mkdir -p "$ctx/agnhost/porter"

@@ -3,7 +3,8 @@
 kubectl is supported within one minor version of the API server. Machines often carry
 several: the google-cloud-sdk ships a `kubectl` dispatcher next to `kubectl.1.27` ...
 `kubectl.1.33`, and the dispatcher's own choice can fall outside that skew (it picked 1.32
-for a 1.34 server). So the harness looks for versioned binaries itself, asks each for its
+for a 1.34 server); kubegate also builds a kubectl with each server version. So the harness
+looks for versioned binaries itself, asks each for its
 client version (no server needed) and keeps those in skew; the contract suites run once per
 kept binary and the harness's default picks the closest one.
 
@@ -253,8 +254,14 @@ def probe_clients(paths: Sequence[str], cache: Path | None = None) -> list[tuple
     return out
 
 
+def built_kubectls() -> list[str]:
+    """The kubectls kubegate built beside each Kubernetes version's server binaries: a machine's
+    own kubectls may all be older than the server minus one (this rig's stop at 1.33)."""
+    return sorted(str(p) for p in (cache_dir() / "bin").glob("kubernetes-v*/kubectl"))
+
+
 def local_candidates(default: str = "kubectl") -> list[str]:
-    return candidate_paths(shutil.which(default), [os.environ.get(ENV_BINARY, "")])
+    return candidate_paths(shutil.which(default), [os.environ.get(ENV_BINARY, ""), *built_kubectls()])
 
 
 _cache: dict[tuple[str, str | None, str], Discovery] = {}
@@ -284,9 +291,13 @@ def discover(kubeconfig: Path, context: str | None = None, default: str = "kubec
 
 
 def resolve_binary(kubeconfig: Path, context: str | None = None, default: str = "kubectl") -> str:
-    """The best in-skew kubectl for this cluster, else `default` (the old behaviour)."""
+    """The best in-skew kubectl for this cluster, else `default`, else (a machine without one)
+    the newest kubectl kubegate built."""
     disc = discover(kubeconfig, context, default)
-    return disc.in_skew[0].path if disc.in_skew else default
+    if disc.in_skew:
+        return disc.in_skew[0].path
+    built = built_kubectls()
+    return default if shutil.which(default) or not built else built[-1]
 
 
 def tally_summary(results: dict[str, tuple[int, int]], disc: Discovery) -> str:

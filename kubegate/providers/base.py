@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kubegate.errors import KubegateError
+from kubegate.kube import publicip
 from kubegate.kube.kubectl import Kubectl
+from kubegate.rig import versions
 
 
 @dataclass
@@ -89,8 +91,11 @@ class ClusterProvider(ABC):
         res = k.run_e("version", "-o", "json", timeout=30)
         if res.returncode == 0:
             data = json.loads(res.stdout)
-            out["server version"] = data.get("serverVersion", {}).get("gitVersion", "?")
+            server = data.get("serverVersion", {})
+            out["server version"] = server.get("gitVersion", "?")
             out["kubectl client version"] = data.get("clientVersion", {}).get("gitVersion", "?")
+            out.update(versions.server_notices(server.get("major", ""), server.get("minor", ""),
+                                               external_ips=publicip.mode() == publicip.EXTERNAL_IPS))
         from kubegate.kube import topology
         with contextlib.suppress(KubegateError):  # facts are what could be read; the suites judge the rest
             for n in topology.read_nodes(k):

@@ -12,10 +12,14 @@ import os
 from pathlib import Path
 
 from kubegate.errors import KubegateError
+from kubegate.kube import publicip
+from kubegate.paths import cluster_dir
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.providers.vagrant_machines import VagrantMachines
 from kubegate.registry.local import LocalRegistry
+from kubegate.rig import versions
 from kubegate.rig.machines import LocalMachines
+from kubegate.rig.render import metallb
 from kubegate.rig.spec import ClusterSpec
 from kubegate.rig.steps import BUILD_PLAN, PLAN
 
@@ -26,7 +30,8 @@ class VagrantProvider(ClusterProvider):
     pull_policy = "Never"  # images are imported into every minion's containerd; nothing to pull from
 
     def __init__(self, root: Path, spec: ClusterSpec | None = None) -> None:
-        self.root, self.spec = root, spec or ClusterSpec()
+        # The version asked for, else the running cluster's, else the default (exported for the suites).
+        self.root, self.spec = root, spec or ClusterSpec(release=versions.settle(cluster_dir(root)))
         self.machines = LocalMachines(root, self.spec, VagrantMachines(root, self.spec), self.kubectl)
         self.state, self.logs = self.machines.state, self.machines.backend.logs
 
@@ -36,7 +41,11 @@ class VagrantProvider(ClusterProvider):
 
     @property
     def public_ip(self) -> str:
-        return os.environ.get("KUBEGATE_PUBLIC_IP", self.spec.minions[0].ip)
+        """minion-1's address as the seed's externalIP; in loadbalancer mode the pool's first,
+        which MetalLB assigns and a minion's speaker announces."""
+        default = (metallb.pool_range(self.spec).split("-")[0] if publicip.mode() == publicip.LOAD_BALANCER
+                   else self.spec.minions[0].ip)
+        return os.environ.get("KUBEGATE_PUBLIC_IP", default)
 
     def _images(self) -> dict[str, str]:
         path = self.state / "images.json"
@@ -57,7 +66,9 @@ class VagrantProvider(ClusterProvider):
         return self.machines.node_shell(node, command, timeout)
 
     def up(self) -> None:
+        versions.check_running(self.state, self.spec.release)
         self.machines.run_plan("kubegate up", PLAN)
+        versions.record(self.state, self.spec.release)
 
     def build(self, no_cache: bool = False) -> None:
         """Binaries and images without the machines; `no_cache`: every image from the locks anew."""
@@ -69,6 +80,7 @@ class VagrantProvider(ClusterProvider):
         if purge:
             registry.purge()
         self.machines.down(purge)
+        versions.record(self.state, None)
 
     def status(self) -> ClusterStatus:
         machines, ready, problems = self.machines.status()

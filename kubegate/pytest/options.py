@@ -46,6 +46,13 @@ def add_options(parser: pytest.Parser) -> None:
     g.addoption("--image-registry", default=None, metavar="REGISTRY[/PREFIX]",
                 help="--cluster=existing: pull db, msg and client from here (what `kubegate images push` "
                      "wrote); KUBEGATE_<NAME>_IMAGE still overrides one image")
+    g.addoption("--public-ip-mode", default=None, choices=("externalIPs", "loadbalancer"),
+                help="how the Services' public address is made: the seed's externalIPs (deprecated from 1.36) or a "
+                "type: LoadBalancer Service (MetalLB on the local cluster; your cluster's implementation otherwise); "
+                "default $KUBEGATE_PUBLIC_IP_MODE, else externalIPs")
+    g.addoption("--kubernetes-version", default=None, metavar="VERSION",
+                help="the local cluster's Kubernetes: a minor (1.36: its newest served patch) or a version "
+                "(default $KUBEGATE_KUBERNETES_VERSION, else the running cluster's, else the newest supported)")
     g.addoption("--namespace", default=None, help="namespace for the db/msg services (default: pulp)")
     g.addoption("--state-dir", default=None, metavar="DIR",
                 help="the local cluster's state (.cluster/, Vagrant's project); default KUBEGATE_STATE_DIR, "

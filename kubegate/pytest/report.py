@@ -153,6 +153,10 @@ class _ControllerHooks(_WorkerHooks):
             f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
             f"  exit status {s['exitstatus']}"
         )
+        if s.get("server_version"):
+            tr.write_line(f"about: Kubernetes {s['server_version']}")
+        for notice in s.get("notices", []):
+            tr.write_line(f"notice: {notice}", yellow=True)
         if s.get("aborted"):
             a = s["aborted"]
             tr.write_line(f"error: {a['stage']} failed: {a['cause']}", red=True, bold=True)

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 
 from kubegate.errors import KubegateError
+from kubegate.kube import publicip
 from kubegate.paths import STATE_ENV, cluster_dir, state_dir
 from kubegate.providers import make_provider
 from kubegate.providers.base import ClusterProvider
+from kubegate.rig import versions
 from kubegate.services.deploy import DEFAULT_NAMESPACE
 
 DESTROY_POLICIES = ("never", "passing", "always")
@@ -41,6 +43,16 @@ class Settings:
             os.environ[STATE_ENV] = str((config.invocation_params.dir / config.getoption("--state-dir")).resolve())
         root = state_dir(config.invocation_params.dir)
         os.environ.setdefault(STATE_ENV, str(root))
+        if config.getoption("--kubernetes-version"):  # refused in one line before collection
+            if cluster == "existing":
+                raise KubegateError("--kubernetes-version chooses the local cluster's Kubernetes; an existing "
+                                    "cluster runs what it runs (the report names its server version)")
+            os.environ[versions.VERSION_ENV] = versions.resolve(config.getoption("--kubernetes-version")).kubernetes
+        if config.getoption("--public-ip-mode"):  # children (xdist workers, manifests) read it from there
+            os.environ[publicip.MODE_ENV] = config.getoption("--public-ip-mode")
+        publicip.mode()  # a bad $KUBEGATE_PUBLIC_IP_MODE: one line before collection
+        if cluster == "vagrant":  # xdist workers and ClusterSpec() in the suites see the same version
+            versions.settle(cluster_dir(root))
         if cluster == "existing" and not kubeconfig:
             raise KubegateError("--cluster=existing needs --kubeconfig PATH")
         if kubeconfig and not Path(kubeconfig).is_file():

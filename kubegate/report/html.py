@@ -107,13 +107,15 @@ def _banner(s: dict[str, Any]) -> str:
     if c.get("collection_errors"):
         parts.append(f"{c['collection_errors']} collection errors")
     links = [f'<a href="{_e(name)}">{_e(name)}</a>' for name in ("summary.json", s.get("junit") or "") if name]
+    about = f"Kubernetes {_e(s['server_version'])} \u00b7 " if s.get("server_version") else ""
+    notices = "".join(f'<div class="meta notice">{_e(n)}</div>' for n in s.get("notices", []))
     return (
         f'<header class="banner {_e(s["verdict"])}"><div class="inner">'
         f"<h1>{_e(s['verdict'].upper())}</h1>"
         f'<div class="counts">{"".join(f"<span>{_e(p)}</span>" for p in parts)}</div>'
-        f'<div class="meta">run {_e(s["run_id"])} \u00b7 started {_e(fmt.timestamp(s["started"]))} \u00b7 '
+        f'<div class="meta">{about}run {_e(s["run_id"])} \u00b7 started {_e(fmt.timestamp(s["started"]))} \u00b7 '
         f"took {_e(fmt.duration(s['duration_s']))} \u00b7 exit status {_e(s['exitstatus'])} \u00b7 "
-        f"{SEP.join(links)}</div>"
+        f"{SEP.join(links)}</div>{notices}"
         f"</div></header>"
     )
 

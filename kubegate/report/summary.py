@@ -20,6 +20,11 @@ from kubegate.report.results import SEVERITY, TestResults
 from kubegate.report.run import Run
 
 SCHEMA_VERSION = 1
+#: the fact naming the Kubernetes server a run judged (providers' facts())
+SERVER_FACT = "server version"
+#: facts shown beside the verdict, not only in the facts table: an unsupported minor, a
+#: deprecated mechanism the verdict relies on
+NOTICE_FACTS = ("server version support", "publicIPs")
 #: The fact kubegate.pytest.abort records when a shared set-up failed and the run stopped.
 ABORTED_FACT = "aborted"
 SUMMARY_FILE = "summary.json"
@@ -239,6 +244,9 @@ def build_summary(
         "phases": _phases(run, records, results, finished),
         "probes": probe_stats(records.probes),
         "facts": records.facts,
+        # what the verdict is about, and what a reader must not miss beside it (facts of those names)
+        "server_version": records.facts.get(SERVER_FACT),
+        "notices": [str(records.facts[k]) for k in NOTICE_FACTS if k in records.facts],
         "attachments": _attachment_dicts(records, ""),
         "junit": junit,
         "unreadable_records": records.unreadable_lines,

@@ -19,7 +19,8 @@ _INSTALL = {
     "java": "apt-get install -y openjdk-17-jre-headless (or run: bash cluster/host/setup.sh)",
     "mvn": "apt-get install -y maven (or run: bash cluster/host/setup.sh)",
     "debootstrap": "apt-get install -y debootstrap (or run: bash cluster/host/setup.sh)",
-    "kubectl": "put a kubectl within one minor of v1.34 (1.33-1.35) on PATH",
+    "kubectl": "put a kubectl within one minor of the server on PATH (kubegate builds one of the server's "
+               "version for the local cluster)",
 }
 
 

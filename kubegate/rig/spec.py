@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-KUBE_VERSION = "v1.34.4"
-ETCD_VERSION = "v3.6.16"
+from kubegate.rig.versions import Release, selected
+
 FERRETDB_VERSION = "v1.24.2"
 BROKERJ_VERSION = "9.2.1"
 
@@ -34,17 +34,23 @@ class ClusterSpec:
     minion_ips: tuple[str, ...] = ("10.245.1.3", "10.245.1.4", "10.245.1.5")
     service_cidr: str = "10.247.0.0/16"
     pod_cidr: str = "10.246.0.0/16"
-    kube_version: str = KUBE_VERSION
-    etcd_version: str = ETCD_VERSION
+    release: Release = field(default_factory=selected)  # the Kubernetes minor asked for (rig.versions)
     apiserver_port: int = 6443
     registry_port: int = 5000
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def kube_version(self) -> str:
+        return self.release.kubernetes
+
+    @property
+    def etcd_version(self) -> str:
+        return self.release.etcd
+
+    @property
     def kube_major_minor(self) -> tuple[int, int]:
-        """(1, 34) for v1.34.4: what kubectl's version skew is measured against."""
-        major, minor = self.kube_version.lstrip("v").split(".")[:2]
-        return int(major), int(minor)
+        """(1, 37) for v1.37.2: what kubectl's version skew is measured against."""
+        return self.release.major_minor
 
     @property
     def master(self) -> Node:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kubegate.kube import stamps, topology
+from kubegate.kube import publicip, stamps, topology
 from kubegate.kube.kubectl import Kubectl
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
-from kubegate.services import manifests, unchanged, webtls
+from kubegate.services import loadbalancer, manifests, unchanged, webtls
 from kubegate.services.deploy import SERVICES, Deployment, manifest_values, replace_stale_pods, wait_accepting
 from kubegate.wait import poll
 
@@ -109,6 +109,8 @@ def deploy_app(provider: ClusterProvider, deployment: Deployment, progress: Prog
         for name, want in CONTROLLERS.items():
             wait_ready_pods(k, name, want)
         app = read_app(provider, deployment, ca)
+        if publicip.mode() == publicip.LOAD_BALANCER:
+            loadbalancer.wait_assigned(k, ["web"], app.public_ip)
         wait_accepting(app.public_ip, [app.http_port, app.https_port], "the pulp web API's pods")
     return app
 

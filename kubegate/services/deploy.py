@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.kube import namespaces, stamps
+from kubegate.kube import namespaces, publicip, stamps
 from kubegate.kube.kubectl import Kubectl
 from kubegate.kube.namespaces import OWNER_LABEL, SHARED_LABEL
 from kubegate.providers.base import ClusterProvider
 from kubegate.report.progress import Progress
-from kubegate.services import manifests, unchanged
+from kubegate.services import loadbalancer, manifests, unchanged
 from kubegate.wait import poll
 
 SERVICES = ("db", "msg")
@@ -44,7 +44,7 @@ class Deployment:
     credentials: tuple[str, str] = field(repr=False)
 
     def describe(self) -> str:
-        lines = [f"namespace {self.namespace}; publicIP (externalIPs) {self.public_ip}"]
+        lines = [f"namespace {self.namespace}; publicIP ({publicip.mode()}) {self.public_ip}"]
         for name in SERVICES:
             lines.append(f"  {name:4} portal IP {self.cluster_ips[name]}:{self.ports[name]}  "
                          f"public {self.public_ip}:{self.ports[name]}  image {self.images[name]}")
@@ -108,6 +108,8 @@ def deploy(provider: ClusterProvider, namespace: str | None = None, progress: Pr
     with prog.phase("deploy: endpoints ready"):
         for name in SERVICES:
             wait_endpoints(k, name)
+        if publicip.mode() == publicip.LOAD_BALANCER:
+            loadbalancer.wait_assigned(k, list(SERVICES), provider.public_ip)
         wait_accepting(provider.public_ip, [ports[name] for name in SERVICES], "db and msg")
     return Deployment(ns, provider.public_ip, cluster_ips, ports, images, creds)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
-from kubegate.kube import templates
+from kubegate.kube import publicip, templates
 from kubegate.paths import assets
 
 MANIFESTS_DIR = assets() / "manifests"
@@ -105,9 +105,9 @@ def render_manifest(name: str, values: Mapping[str, str], directory: Path | None
 
 
 def load_manifest(name: str, values: Mapping[str, str], directory: Path | None = None) -> list[dict[str, Any]]:
-    """The manifest's objects, placeholders filled in."""
+    """The manifest's objects, placeholders filled in, publicIPs made as the mode asks (services/publicip.py)."""
     path = manifest_path(name, directory)
-    return _parse(render_manifest(name, values, directory), _display(path))
+    return publicip.shape(_parse(render_manifest(name, values, directory), _display(path)))
 
 
 def values_from_env(

@@ -4,6 +4,7 @@ They need no node shell, so they run on any cluster (`--cluster=existing` includ
 
 from __future__ import annotations
 
+from kubegate.kube import publicip
 from kubegate.kube.kubectl import describe_state, hopeless_reason
 from kubegate.kube.topology import is_ready
 from kubegate.triage.facts import Facts
@@ -19,10 +20,13 @@ def service_exists(f: Facts) -> Finding:
     if f.port is None:
         return Finding("service", False, f"Service {f.path.service} has no ports")
     ext = f.service["spec"].get("externalIPs") or []
-    if f.path.public_ip and f.path.public_ip not in ext:
+    lb = publicip.assigned(f.service)
+    if f.path.public_ip and f.path.public_ip not in ext + lb:
         return Finding("service", False, f"Service {f.path.service} does not list {f.path.public_ip} in externalIPs "
-                                         f"(it has {ext or 'none'})")
-    return Finding("service", True, f"{f.path.service} {f.cluster_ip}:{f.port}, externalIPs {ext or 'none'}")
+                                         f"(it has {ext or 'none'}) nor as its load-balancer address "
+                                         f"({lb or 'none assigned'})")
+    public = f"externalIPs {ext or 'none'}" + (f", load-balancer address {', '.join(lb)}" if lb else "")
+    return Finding("service", True, f"{f.path.service} {f.cluster_ip}:{f.port}, {public}")
 
 
 def backends_healthy(f: Facts) -> Finding:

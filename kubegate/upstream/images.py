@@ -18,18 +18,35 @@ from kubegate.errors import KubegateError
 from kubegate.paths import dist_dir
 from kubegate.rig.build.images import BASE_REF, folder_hash, image_id
 
-#: the pause image e2e.test names; kubegate's own pause (static, FROM scratch) under that name
-UPSTREAM_PAUSE = "registry.k8s.io/pause:3.10.1"
+#: the pause repository e2e.test names; kubegate's own pause (static, FROM scratch) gets its tag
+UPSTREAM_PAUSE = "registry.k8s.io/pause"
 NODE_MARK = "/var/lib/kubegate/e2e-images.tag"
+KEEP_TARS = 3  # one per supported minor
 
 
-def upstream_names(root: Path) -> dict[str, list[str]]:
-    """kubegate image name -> the upstream names it is tagged with (cluster/upstream/images.txt)."""
+def listed_images(bins: Path) -> list[str]:
+    """Every image this e2e.test may ask for (`e2e.test --list-images`): the tags move with each
+    Kubernetes minor, so they are read from the judge itself, never written down here."""
+    proc = subprocess.run([str(bins / "e2e.test"), "--list-images"], capture_output=True, text=True, check=False)
+    refs = [line.strip() for line in proc.stdout.splitlines() if ":" in line.strip()]
+    if proc.returncode != 0 or not refs:
+        raise KubegateError(f"e2e.test --list-images failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
+    return refs
+
+
+def upstream_names(root: Path, listed: list[str]) -> dict[str, list[str]]:
+    """kubegate image name -> the upstream names it is tagged with: each repository of
+    cluster/upstream/images.txt at every tag e2e.test lists for it."""
     out: dict[str, list[str]] = {}
     for line in (root / "cluster" / "upstream" / "images.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            name, upstream = line.split()
-            out.setdefault(name, []).append(upstream)
+            name, repository = line.split()
+            tags = [ref for ref in listed if ref.rsplit(":", 1)[0] == repository]
+            if tags:  # a repository this minor's specs no longer use (1.37 dropped httpd) is not tagged
+                out[name] = tags
+    if "agnhost" not in out:
+        raise KubegateError("e2e.test lists no registry.k8s.io/e2e-test-images/agnhost image, which most specs run; "
+                            "cluster/upstream/images.txt is out of date")
     return out
 
 
@@ -43,22 +60,29 @@ def tag_of(root: Path, bins: Path) -> str:
 def ensure_tar(root: Path, bins: Path, pause_ref: str, log: Path) -> tuple[str, Path]:
     """Build what is missing; returns (tag, the one tar holding every upstream-named image)."""
     tag = tag_of(root, bins)
-    names = upstream_names(root)
-    if any(image_id(f"kubegate/e2e-{n}:{tag}") is None for n in names):
+    listed = listed_images(bins)
+    names = upstream_names(root, listed)
+    pauses = [ref for ref in listed if ref.rsplit(":", 1)[0] == UPSTREAM_PAUSE]
+    if any(image_id(f"kubegate/e2e-{n}:{tag}") is None for n in names) or any(image_id(u) is None for ups in
+                                                                              names.values() for u in ups):
         with log.open("w") as fh:
-            rc = subprocess.run(["bash", str(root / "cluster" / "upstream" / "build.sh"), tag, str(bins)],
-                                stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
+            names_file = log.with_suffix(".names")
+            names_file.write_text("\n".join(f"{n} {u}" for n, ups in names.items() for u in ups) + "\n")
+            rc = subprocess.run(["bash", str(root / "cluster" / "upstream" / "build.sh"), tag, str(bins),
+                                 str(names_file)], stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
         if rc != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:]
             raise KubegateError(f"building the e2e images failed: {' | '.join(tail)}; full log: {log}")
-    subprocess.run(["docker", "tag", pause_ref, UPSTREAM_PAUSE], check=True, capture_output=True)
+    for pause in pauses:
+        subprocess.run(["docker", "tag", pause_ref, pause], check=True, capture_output=True)
     out = dist_dir() / "e2e-images"
     out.mkdir(parents=True, exist_ok=True)
     tar = out / f"e2e-{tag}.tar"
     if not tar.is_file():
-        for old in out.glob("e2e-*.tar"):
+        # Side by side, one set per Kubernetes minor switched between (the newest few kept).
+        for old in sorted(out.glob("e2e-*.tar"), key=lambda p: p.stat().st_mtime)[:-KEEP_TARS + 1]:
             old.unlink()
-        refs = [u for ups in names.values() for u in ups] + [UPSTREAM_PAUSE]
+        refs = [u for ups in names.values() for u in ups] + pauses
         tmp = tar.with_suffix(".tmp")
         proc = subprocess.run(["docker", "save", "-o", str(tmp), *refs], capture_output=True, text=True, check=False)
         if proc.returncode != 0:

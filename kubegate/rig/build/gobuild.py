@@ -22,7 +22,7 @@ from kubegate.paths import cache_dir
 from kubegate.rig.build import logscan, proc
 from kubegate.rig.build.gomod import render_wrapper_gomod
 from kubegate.rig.build.proc import BuildFailed, Stop
-from kubegate.rig.spec import ETCD_VERSION, KUBE_VERSION
+from kubegate.rig.versions import Release, selected
 
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy")
 
@@ -39,6 +39,7 @@ class GoTarget:
     tags: tuple[str, ...] = ()
     gomod: Callable[[str], str] | None = field(default=None, compare=False)  # upstream go.mod -> wrapper go.mod
     tests: tuple[tuple[str, str], ...] = ()  # (binary, package) compiled with `go test -c` (upstream's e2e.test)
+    cgo: bool = False  # runc's nsenter is C; everything else builds static without cgo
 
     @property
     def binaries(self) -> list[str]:
@@ -50,7 +51,7 @@ class GoTarget:
 
 
 def version_ldflags(version: str) -> tuple[str, ...]:
-    """-X flags so `kubectl version` reports v1.34.N rather than v0.0.0-master."""
+    """-X flags so `kubectl version` reports v1.37.N rather than v0.0.0-master."""
     major, minor = version.lstrip("v").split(".")[:2]  # as strings: they go into -X flags verbatim
     flags = []
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
@@ -59,34 +60,37 @@ def version_ldflags(version: str) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def kubernetes_target(version: str = KUBE_VERSION) -> GoTarget:
+def kubernetes_target(version: str | None = None) -> GoTarget:
+    version = version or selected().kubernetes
     return GoTarget(
         name="kubernetes", version=version, module="k8s.io/kubernetes",
-        packages={b: f"k8s.io/kubernetes/cmd/{b}" for b in KUBE_BINARIES},
+        # kubectl too: the client in skew with this server (kube/skew.py finds it), which a
+        # machine's own kubectls may not be
+        packages={b: f"k8s.io/kubernetes/cmd/{b}" for b in (*KUBE_BINARIES, "kubectl")},
         ldflags=version_ldflags(version),
         gomod=lambda upstream: render_wrapper_gomod(upstream, version),
     )
 
 
-#: agnhost's version as upstream stamps it; e2e.test names the image registry.k8s.io/e2e-test-images/agnhost:<it>
-AGNHOST_VERSION = "2.56"
-
-
-def e2e_target(version: str = KUBE_VERSION) -> GoTarget:
+def e2e_target(release: Release | None = None) -> GoTarget:
     """Upstream's conformance judge from the same module: e2e.test, agnhost (most specs' pod
-    image) and a kubectl of the server's version for the specs that drive kubectl."""
+    image, stamped with the version that release's e2e.test asks for) and a kubectl of the
+    server's version for the specs that drive kubectl."""
+    release = release or selected()
+    version = release.kubernetes
     return GoTarget(
         name="kubernetes-e2e", version=version, module="k8s.io/kubernetes",
         packages={"kubectl": "k8s.io/kubernetes/cmd/kubectl", "agnhost": "k8s.io/kubernetes/test/images/agnhost",
                   # runs e2e.test's specs in parallel processes, as hack/ginkgo-e2e.sh does
                   "ginkgo": "github.com/onsi/ginkgo/v2/ginkgo"},
         tests=(("e2e.test", "k8s.io/kubernetes/test/e2e"),),
-        ldflags=(*version_ldflags(version), f"-X main.Version={AGNHOST_VERSION}"),
+        ldflags=(*version_ldflags(version), f"-X main.Version={release.agnhost}"),
         gomod=lambda upstream: render_wrapper_gomod(upstream, version),
     )
 
 
-def etcd_target(version: str = ETCD_VERSION) -> GoTarget:
+def etcd_target(version: str | None = None) -> GoTarget:
+    version = version or selected().etcd
     return GoTarget(name="etcd", version=version, module="go.etcd.io/etcd/server/v3",
                     packages={"etcd": "go.etcd.io/etcd/server/v3"})
 
@@ -109,7 +113,14 @@ def crane_target(version: str = CRANE_VERSION) -> GoTarget:
 
 
 COREDNS_VERSION = "v1.15.0"
-CRITOOLS_VERSION = "v1.34.0"
+#: the minions' container runtime, built from its modules rather than taken from Debian
+#: (containerd 1.6/1.7 are end of life): containerd's LTS line, the runc it is tested with,
+#: the CNI plugins the node's conflist uses (cluster/provision/node.sh pins the same versions
+#: for its download fallback; tests/test_runtime_versions.py keeps them equal)
+CONTAINERD_VERSION = "v2.3.7"
+RUNC_VERSION = "v1.5.3"
+CNI_PLUGINS_VERSION = "v1.10.0"
+CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
 
 
 def coredns_target(version: str = COREDNS_VERSION) -> GoTarget:
@@ -118,10 +129,61 @@ def coredns_target(version: str = COREDNS_VERSION) -> GoTarget:
                     packages={"coredns": "github.com/coredns/coredns"})
 
 
-def critools_target(version: str = CRITOOLS_VERSION) -> GoTarget:
+def critools_target(version: str | None = None) -> GoTarget:
     """crictl, which every kubeadm or kind node carries for looking at the CRI directly."""
+    version = version or selected().critools
     return GoTarget(name="cri-tools", version=version, module="sigs.k8s.io/cri-tools",
                     packages={"crictl": "sigs.k8s.io/cri-tools/cmd/crictl"})
+
+
+#: MetalLB in L2 mode: the rig's LoadBalancer implementation (--public-ip-mode loadbalancer).
+#: v0.16.2 is the newest served, but needs github.com/metallb/frr-k8s v0.0.27, whose zip the
+#: proxy refuses (403); v0.15.2 builds from served modules only.
+METALLB_VERSION = "v0.15.2"
+METALLB_MODULE = "go.universe.tf/metallb"
+
+
+def metallb_target(version: str = METALLB_VERSION) -> GoTarget:
+    return GoTarget(name="metallb", version=version, module=METALLB_MODULE,
+                    packages={b: f"{METALLB_MODULE}/{b}" for b in ("controller", "speaker")})
+
+
+def module_dir(module: str, version: str) -> Path:
+    """The module's source in Go's module cache (downloaded when missing): files a build does
+    not compile but needs, such as MetalLB's own manifests."""
+    proc = subprocess.run([_go(), "mod", "download", "-json", f"{module}@{version}"],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise KubegateError(f"cannot fetch {module}@{version} from the Go module proxy: "
+                            f"{(proc.stderr.strip() or proc.stdout.strip())[-300:]}")
+    return Path(json.loads(proc.stdout)["Dir"])
+
+
+def containerd_target(version: str = CONTAINERD_VERSION) -> GoTarget:
+    """containerd 2, its runc shim and ctr, stamped as upstream's Makefile stamps them."""
+    pkg = "github.com/containerd/containerd/v2"
+    return GoTarget(name="containerd", version=version, module=pkg,
+                    packages={b: f"{pkg}/cmd/{b}" for b in ("containerd", "containerd-shim-runc-v2", "ctr")},
+                    ldflags=(f"-X {pkg}/version.Version={version}",
+                             f"-X {pkg}/version.Package=github.com/containerd/containerd"),
+                    tags=("urfave_cli_no_docs",))
+
+
+def runc_target(version: str = RUNC_VERSION) -> GoTarget:
+    """runc with seccomp (cgo, Debian's libseccomp-dev), as upstream's Makefile builds it minus the
+    libpathrs tag: that Rust library has no Debian package, and runc falls back to pure Go."""
+    return GoTarget(name="runc", version=version, module="github.com/opencontainers/runc",
+                    packages={"runc": "github.com/opencontainers/runc"},
+                    ldflags=(f"-X main.gitCommit={version}",), tags=("seccomp", "urfave_cli_no_docs"), cgo=True)
+
+
+def cni_plugins_target(version: str = CNI_PLUGINS_VERSION) -> GoTarget:
+    """The CNI plugins the nodes' conflist names, and loopback, which containerd's CRI needs."""
+    base = "github.com/containernetworking/plugins"
+    where = {"bridge": "main", "host-local": "ipam", "loopback": "main", "portmap": "meta"}
+    return GoTarget(name="cni-plugins", version=version, module=base,
+                    packages={p: f"{base}/plugins/{where[p]}/{p}" for p in CNI_PLUGINS},
+                    ldflags=(f"-X {base}/pkg/utils/buildversion.BuildVersion={version}",))
 
 
 def _go() -> str:
@@ -135,9 +197,9 @@ MIN_GO = (1, 24)
 FALLBACK_TOOLCHAIN = "go1.27.3"  # the toolchain the Go module proxy serves here
 
 
-def go_env() -> dict[str, str]:
+def go_env(cgo: bool = False) -> dict[str, str]:
     """Build environment; an old Go (e.g. Debian's) fetches a current toolchain via GOTOOLCHAIN."""
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-buildvcs=false"}
+    env = {**os.environ, "CGO_ENABLED": "1" if cgo else "0", "GOFLAGS": "-buildvcs=false"}
     out = subprocess.run([_go(), "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout
     parts = out.strip().removeprefix("go").split(".")
     try:
@@ -149,17 +211,17 @@ def go_env() -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], cwd: Path, log: Path, stop: Stop | None = None) -> None:
+def _run(cmd: list[str], cwd: Path, log: Path, stop: Stop | None = None, cgo: bool = False) -> None:
     with log.open("a") as fh:
         fh.write(f"$ {' '.join(cmd)}\n")
-    rc = proc.run(cmd, log=log, stop=stop, cwd=cwd, env=go_env())
+    rc = proc.run(cmd, log=log, stop=stop, cwd=cwd, env=go_env(cgo))
     if rc != 0:
         this_command = log.read_text(errors="replace").rsplit("\n$ ", 1)[-1]
         raise BuildFailed(f"{' '.join(cmd[1:3])} {cmd[-1]} failed: {logscan.first_error(this_command)}", log)
 
 
 def describe(target: GoTarget) -> str:
-    """`kubernetes v1.34.4: 812 packages compiled`: where a running build is, for progress lines."""
+    """`kubernetes v1.37.2: 812 packages compiled`: where a running build is, for progress lines."""
     if is_built(target):
         return f"{target.name} {target.version}: built"
     log = cache_dir() / "gowork" / target.key / "build.log"
@@ -176,7 +238,8 @@ def describe(target: GoTarget) -> str:
 
 def _stamp(target: GoTarget, go_version: str) -> str:
     data = json.dumps([target.module, target.version, sorted(target.packages.items()),
-                       target.ldflags, target.tags, go_version] + ([list(target.tests)] if target.tests else []))
+                       target.ldflags, target.tags, go_version] + ([list(target.tests)] if target.tests else [])
+                      + (["cgo"] if target.cgo else []))
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
@@ -198,6 +261,7 @@ def build(target: GoTarget, stop: Stop | None = None) -> Path:
     go_version = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=True).stdout.strip()
     stamp = _stamp(target, go_version)
     if is_built(target) and (out / ".stamp").read_text().strip() == stamp:
+        (out / ".version").write_text(target.version + "\n")
         return out
     work = cache_dir() / "gowork" / target.key
     work.mkdir(parents=True, exist_ok=True)
@@ -221,12 +285,13 @@ def build(target: GoTarget, stop: Stop | None = None) -> Path:
         # One `go build` for all of them: links (single-threaded each) overlap with each other
         # and with compiles, instead of five builds taking turns on two cores.
         # -v names each package as it is compiled: progress lines count them.
-        _run([go, "build", "-v", *flags, "-o", f"{out}/", *target.packages.values()], work, log, stop)
+        _run([go, "build", "-v", *flags, "-o", f"{out}/", *target.packages.values()], work, log, stop, target.cgo)
     else:
         for binary, pkg in target.packages.items():
-            _run([go, "build", "-v", *flags, "-o", str(out / binary), pkg], work, log, stop)
+            _run([go, "build", "-v", *flags, "-o", str(out / binary), pkg], work, log, stop, target.cgo)
     for binary, pkg in target.tests:
         _run([go, "test", "-c", "-vet=off", *flags, "-o", str(out / binary), pkg], work, log, stop)
+    (out / ".version").write_text(target.version + "\n")  # the module version, for scripts packaging these
     (out / ".stamp").write_text(stamp + "\n")
     return out
 
@@ -249,7 +314,7 @@ def _upstream_gomod(go: str, target: GoTarget, work: Path, log: Path) -> str:
 
 TARGETS: dict[str, Callable[[], GoTarget]] = {
     "coredns": coredns_target, "cri-tools": critools_target, "kubernetes-e2e": e2e_target,
-    "registry": registry_target, "crane": crane_target,
+    "registry": registry_target, "crane": crane_target, "metallb": metallb_target,
 }
 
 

@@ -32,10 +32,10 @@ def godebug_lines(upstream_gomod: str) -> list[str]:
 
 
 def staging_version(kube_version: str) -> str:
-    """v1.34.4 -> v0.34.4: the tag the staging modules are published under."""
+    """v1.37.2 -> v0.37.2: the tag the staging modules are published under."""
     m = re.fullmatch(r"v1\.(\d+)\.(\d+)", kube_version)
     if not m:
-        raise GoModError(f"kubernetes version must look like v1.34.4, got {kube_version!r}")
+        raise GoModError(f"kubernetes version must look like v1.37.2, got {kube_version!r}")
     return f"v0.{m.group(1)}.{m.group(2)}"
 
 

@@ -37,6 +37,7 @@ class Image:
     on_minions: bool  # exported into the dist and imported into every minion's containerd
     depends_on_base: bool = True
     kind: str = "images"  # cluster/images: the cluster's own; cluster/workloads: what is under test
+    go_binaries: bool = False  # built by cluster/images/go-image.sh, which its tag hashes too
 
     def folder(self, root: Path) -> Path:
         return root / "cluster" / self.kind / self.name
@@ -49,7 +50,8 @@ IMAGES = (
     Image("db", on_minions=True, kind="workloads"),
     Image("msg", on_minions=True, kind="workloads"),
     Image("client", on_minions=True, kind="workloads"),
-    Image("coredns", on_minions=True, depends_on_base=False),
+    Image("coredns", on_minions=True, depends_on_base=False, go_binaries=True),
+    Image("metallb", on_minions=True, depends_on_base=False, go_binaries=True),
     Image("pulp", on_minions=True, kind="workloads"),
 )
 BY_NAME = {i.name: i for i in (BASE, *IMAGES)}
@@ -71,9 +73,12 @@ def image_id(ref: str) -> str | None:
 
 
 def folder_hash(folder: Path) -> str:
+    """Of every file under `folder` (names and bytes), or of `folder` itself when it is a file."""
     h = hashlib.sha256()
-    for f in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        h.update(str(f.relative_to(folder)).encode() + b"\0")
+    files = ([folder] if folder.is_file() else
+             [p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts])
+    for f in sorted(files):
+        h.update(str(f.relative_to(folder) if f != folder else f.name).encode() + b"\0")
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -135,7 +140,8 @@ def ensure_images(root: Path, log_dir: Path, workers: int = BUILD_WORKERS, *, st
     base_id = image_id(BASE_REF)
     refs: dict[str, str] = {}
     for image in IMAGES:
-        extra = (PROBES,) if image.name == "client" else ()
+        extra = ((PROBES,) if image.name == "client" else
+                 (root / "cluster" / "images" / "go-image.sh",) if image.go_binaries else ())
         refs[image.name] = image_ref(root, image, base_id, extra)
     missing = [i.name for i in IMAGES if no_cache or image_id(refs[i.name]) is None]
 

@@ -107,11 +107,13 @@ def render_all(spec: ClusterSpec, pki: Pki, sandbox_image: str) -> list[NodeFile
     return [master_files(spec, pki), *(minion_files(spec, pki, m, sandbox_image) for m in spec.minions)]
 
 
-def write_node(out: Path, nf: NodeFiles, kube_version: str) -> bool:
-    """Write `.cluster/nodes/<name>/`; returns True when anything differs from what was there."""
+def write_node(out: Path, nf: NodeFiles, versions: dict[str, str]) -> bool:
+    """Write `.cluster/nodes/<name>/`; returns True when anything differs from what was there.
+    `versions` ({"kube": "v1.37.2", "etcd": ..., "crictl": ...}) become `<name>-version` files: what
+    node.sh downloads where no dist is mounted (VMs)."""
     node_dir = out / nf.node.name
     stamp = node_dir / "digest"
-    digest = nf.digest()
+    digest = nf.digest() + "-" + hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()[:8]
     if stamp.is_file() and stamp.read_text().strip() == digest and (node_dir / "rootfs").is_dir():
         return False
     tmp = out / f".{nf.node.name}.tmp"
@@ -125,7 +127,8 @@ def write_node(out: Path, nf: NodeFiles, kube_version: str) -> bool:
         path.chmod(mode)
         path.write_bytes(data)
     (tmp / "units").write_text("\n".join(nf.units) + "\n")
-    (tmp / "kube-version").write_text(kube_version + "\n")
+    for name, version in versions.items():
+        (tmp / f"{name}-version").write_text(version + "\n")
     (tmp / "node.json").write_text(json.dumps({"name": nf.node.name, "ip": nf.node.ip, "role": nf.node.role,
                                                "pod_cidr": nf.node.pod_cidr}) + "\n")
     (tmp / "digest").write_text(digest + "\n")

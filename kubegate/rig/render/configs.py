@@ -48,6 +48,9 @@ def kubelet_config(spec: ClusterSpec, node: Node) -> str:
         "protectKernelDefaults": False,
         "nodeStatusReportFrequency": "10s",
         "syncFrequency": "10s",
+        # The rig's hosts run cgroup v1 (RIG-NOTES); kubelet refuses it from 1.35 unless told
+        # otherwise. Deprecated upstream (KEP-5573), still supported through 1.37.
+        "failCgroupV1": False,
     }
     return yaml.safe_dump(cfg, sort_keys=False)
 
@@ -71,27 +74,32 @@ def kube_proxy_config(spec: ClusterSpec, node: Node) -> str:
 
 
 def containerd_config(sandbox_image: str) -> str:
-    return f'''version = 2
+    """containerd 2's CRI settings (config version 3: images and runtime are separate plugins)."""
+    return f'''version = 3
 
-[plugins."io.containerd.grpc.v1.cri"]
-  # Built locally and imported at provisioning: containerd must never try to pull it.
-  sandbox_image = "{sandbox_image}"
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    # Built locally and imported at provisioning: containerd must never try to pull it.
+    sandbox = "{sandbox_image}"
+  # Per-registry trust (hosts.toml), as for any private registry: the local one's CA.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = "/etc/containerd/certs.d"
+
+[plugins.'io.containerd.cri.v1.runtime']
   # Lowering oom_score_adj needs CAP_SYS_RESOURCE, which the node container lacks.
   restrict_oom_score_adj = true
   disable_apparmor = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
     default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        BinaryName = "/usr/local/bin/runc"
         SystemdCgroup = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ["/opt/cni/bin"]
     conf_dir = "/etc/cni/net.d"
-  # Per-registry trust (hosts.toml), as for any private registry: the local one's CA.
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "/etc/containerd/certs.d"
 '''
 
 

@@ -125,12 +125,12 @@ EXTRA_ROOTS = "/etc/kubegate/ca"
 
 
 def containerd() -> str:
-    """Debian's containerd with kubegate's config; masked in the image until provisioned."""
-    return _unit("containerd (kubegate)", ["/usr/bin/containerd --config /etc/containerd/config.toml"],
+    """containerd 2 as kubegate built it (the dist), with kubegate's config; the node image has none."""
+    return _unit("containerd (kubegate)", ["/usr/local/bin/containerd --config /etc/containerd/config.toml"],
                  after="kubegate-node-prep.service",
                  pre=["-/sbin/modprobe overlay"],
                  # The cluster CA joins the system roots for pulls: hosts.toml's `ca` covers only
-                 # [host] entries in containerd 1.6, not the server fallback a missing image (404)
+                 # [host] entries, not the server fallback a missing image (404)
                  # falls through to, which would then report x509 instead of "not found".
                  extra=("Delegate=yes\nKillMode=process\nLimitNOFILE=1048576\nType=notify\n"
                         f"Environment=SSL_CERT_DIR=/etc/ssl/certs:{EXTRA_ROOTS}"))

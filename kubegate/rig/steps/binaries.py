@@ -1,4 +1,5 @@
-"""Kubernetes and etcd server binaries, compiled from their modules into the cache once per version."""
+"""Kubernetes and etcd server binaries and the minions' runtime (containerd, runc, CNI plugins,
+crictl), compiled from their modules into the cache once per version."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from kubegate.rig.build import gobuild, proc
 
 def _targets(ctx: Context) -> tuple[gobuild.GoTarget, ...]:
     return (gobuild.kubernetes_target(ctx.spec.kube_version), gobuild.etcd_target(ctx.spec.etcd_version),
-            gobuild.critools_target())
+            gobuild.critools_target(), gobuild.containerd_target(), gobuild.runc_target(),
+            gobuild.cni_plugins_target())
 
 
 class BuildBinaries:

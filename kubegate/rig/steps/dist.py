@@ -10,7 +10,9 @@ from kubegate.rig.bringup import Context
 from kubegate.rig.build import gobuild, images
 
 #: binary -> the build (ctx.bins key) it comes from
-DIST_BINARIES = {"etcd": "etcd", **dict.fromkeys(gobuild.KUBE_BINARIES, "kubernetes"), "crictl": "cri-tools"}
+DIST_BINARIES = {"etcd": "etcd", **dict.fromkeys(gobuild.KUBE_BINARIES, "kubernetes"), "crictl": "cri-tools",
+                 **dict.fromkeys(("containerd", "containerd-shim-runc-v2", "ctr"), "containerd"), "runc": "runc",
+                 **dict.fromkeys(gobuild.CNI_PLUGINS, "cni-plugins")}
 
 
 class AssembleDist:

@@ -11,6 +11,6 @@ class Prerequisites:
     name = "prerequisites"
 
     def run(self, ctx: Context) -> str:
-        prereqs.require("vagrant", "go", "kubectl", "debootstrap", "mvn", "ssh")
+        prereqs.require("vagrant", "go", "debootstrap", "mvn", "ssh")  # kubectl: built with the server
         prereqs.ensure_docker_engine(assets())
         return ""

@@ -23,9 +23,10 @@ class Render:
         nodes_dir = state / "nodes"
         nodes_dir.mkdir(exist_ok=True)
         digests: dict[str, str] = {}
+        versions = {"kube": spec.kube_version, "etcd": spec.etcd_version, "crictl": spec.release.critools}
         for nf in render_all(spec, pki, f"docker.io/{ctx.refs['pause']}"):
-            write_node(nodes_dir, nf, spec.kube_version)
-            digests[nf.node.name] = nf.digest()
+            write_node(nodes_dir, nf, versions)
+            digests[nf.node.name] = f"{nf.digest()}:{spec.kube_version}"
         admin = render_kubeconfig(spec.name, spec.apiserver_url, pki.ca.cert_pem, pki.admin.cert_pem,
                                   pki.admin.key_pem, "kubegate-admin")
         write_kubeconfig(ctx.machines.kubeconfig, admin)
