@@ -73,6 +73,9 @@ def test_kubelet_and_proxy_settings_for_container_nodes() -> None:
     proxy = yaml.safe_load(configs.kube_proxy_config(SPEC, m))
     assert proxy["mode"] == "iptables" and proxy["clusterCIDR"] == "10.246.0.0/16"
     assert kubelet["failCgroupV1"] is False  # the rig's hosts are cgroup v1; kubelet refuses it from 1.35
+    assert kubelet["imagePullCredentialsVerificationPolicy"] == "NeverVerifyAllowlistedImages"
+    assert kubelet["preloadedImagesVerificationAllowlist"] == list(configs.PRELOADED)
+    assert configs.PRELOADED == ("kubegate/*", "docker.io/kubegate/*", "registry.k8s.io/*")
     ctd = tomllib.loads(configs.containerd_config("docker.io/kubegate/pause:abc"))
     assert ctd["version"] == 3  # containerd 2's format: a 1.x key would be ignored, not refused
     images, runtime = ctd["plugins"]["io.containerd.cri.v1.images"], ctd["plugins"]["io.containerd.cri.v1.runtime"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from kubegate.fixtures import ClusterProvider, Http, NodeProbe
+from kubegate.fixtures import ClusterProvider, Http, NodeProbe, wait_accepting
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifests" / "echo.yaml"
 
@@ -31,7 +31,11 @@ def echo(cluster: ClusterProvider, module_namespace: Callable[[str], str]) -> Ec
         IMAGE=cluster.images()["client"], PULL_POLICY=cluster.pull_policy, PUBLIC_IP=cluster.public_ip))
     k.wait("deployment/echo", "condition=Available", timeout=180)
     service = k.get_json("service", "echo")
-    return Echo(service["spec"]["clusterIP"], service["spec"]["ports"][0]["port"], cluster.public_ip)
+    port = service["spec"]["ports"][0]["port"]
+    # Available pods are not yet a served Service: kube-proxy programs it a moment later (and
+    # rejects until then). Once the publicIP accepts, the nodes' kube-proxies have synced too.
+    wait_accepting(cluster.public_ip, [port], "my-service's echo Service")
+    return Echo(service["spec"]["clusterIP"], port, cluster.public_ip)
 
 
 def test_echo_answers_through_its_portal_ip_from_every_node(node: str, node_probe: NodeProbe, echo: Echo) -> None:

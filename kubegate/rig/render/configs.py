@@ -15,6 +15,9 @@ import yaml
 from kubegate.rig.spec import ClusterSpec, Node
 
 PKI = "/etc/kubernetes/pki"
+#: the images provisioning and the upstream judge import into every minion's containerd
+#: (kubegate's own, upstream's e2e images and pause under their upstream names)
+PRELOADED = ("kubegate/*", "docker.io/kubegate/*", "registry.k8s.io/*")
 
 
 def kubelet_config(spec: ClusterSpec, node: Node) -> str:
@@ -51,6 +54,13 @@ def kubelet_config(spec: ClusterSpec, node: Node) -> str:
         # The rig's hosts run cgroup v1 (RIG-NOTES); kubelet refuses it from 1.35 unless told
         # otherwise. Deprecated upstream (KEP-5573), still supported through 1.37.
         "failCgroupV1": False,
+        # From 1.35 kubelet re-verifies pull credentials for images it once pulled with a Secret
+        # (KEP-2535): after the existing-cluster path pulled kubegate's images from the local
+        # registry with a login, a pod using the same image as the rig's preloaded node image
+        # (pull policy Never) got ErrImageNeverPull. What kubegate preloads on every node is a
+        # node image any pod may use; everything else keeps being verified.
+        "imagePullCredentialsVerificationPolicy": "NeverVerifyAllowlistedImages",
+        "preloadedImagesVerificationAllowlist": list(PRELOADED),
     }
     return yaml.safe_dump(cfg, sort_keys=False)
 
