@@ -56,11 +56,18 @@ class VagrantMachines:
             raise KubegateError(f"vagrant up failed ({exc.returncode}); see {self.logs / 'vagrant-up.log'}") from None
 
     def destroy(self, names: list[str] | None = None) -> None:
-        v = self._vagrant("vagrant-destroy.log")
-        if names is None:
-            v.destroy()
-        for name in names or []:
-            v.destroy(vm_name=name)
+        log = self.logs / "vagrant-destroy.log"
+        v = self._vagrant(log.name)
+        try:
+            if names is None:
+                v.destroy()
+            for name in names or []:
+                v.destroy(vm_name=name)
+        except subprocess.CalledProcessError:
+            # e.g. another vagrant command holds the machines' lock (a second `kubegate down`)
+            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.is_file() else []
+            raise KubegateError(f"vagrant destroy failed: {' | '.join(t.strip() for t in tail)}; full log: {log}; "
+                                "when no other kubegate or vagrant command runs, try `kubegate down` again") from None
 
     def provision(self, name: str) -> None:
         log = self.logs / f"provision-{name}.log"
