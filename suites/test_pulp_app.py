@@ -275,10 +275,22 @@ def _worker_pod(image: str, pull: str) -> dict[str, Any]:
                                              "periodSeconds": 2})
 
 
+#: what the kubelet answers, as the log itself, for an attempt whose log file is already gone
+#: (a crash-looping container's previous attempt, removed by the kubelet's container GC)
+_NO_LOG = "unable to retrieve container logs for "
+
+
 def _first_log_line(k: Kubectl, pod: str, timeout: float = 60) -> str:
+    """The first line an attempt of the pod's container wrote (each attempt writes the same one):
+    the current attempt's, else the previous one's while the container waits to restart."""
     def first() -> str | None:
-        res = k.run_e("logs", pod, "--previous") if _restarted(k, pod) else k.run_e("logs", pod)
-        return next((ln for ln in res.stdout.splitlines() if ln.strip()), None)
+        attempts = [("logs", pod), ("logs", pod, "--previous")] if _restarted(k, pod) else [("logs", pod)]
+        for args in attempts:
+            res = k.run_e(*args)
+            line = next((ln for ln in res.stdout.splitlines() if ln.strip()), None)
+            if res.returncode == 0 and line is not None and not line.startswith(_NO_LOG):
+                return line
+        return None
 
     line = until(first, timeout=timeout, every=1)
     if line is not None:
