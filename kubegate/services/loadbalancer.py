@@ -41,7 +41,8 @@ def wait_assigned(k: Kubectl, names: list[str], ip: str, timeout: float = ASSIGN
     poll(check, timeout=timeout, every=1, describe=lambda _: (
         f"Service {pending[0]} got no load-balancer address {ip} within {timeout:.0f} s "
         f"(status: {publicip.assigned(k.get_json('service', pending[0]))}); its events: "
-        f"{'; '.join(_line(e) for e in _events(k, pending[0])[-3:]) or 'none'}"))
+        f"{'; '.join(_line(e) for e in _events(k, pending[0])[-3:]) or 'none'}; on the local cluster the "
+        f"assigner is MetalLB: kubectl -n metallb-system get pods,ipaddresspools"))
 
 
 def describe(k: Kubectl, name: str) -> str:
