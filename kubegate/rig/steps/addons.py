@@ -44,8 +44,7 @@ def render_metallb(ctx: Context) -> tuple[str, str]:
     native = gobuild.module_dir(gobuild.METALLB_MODULE, gobuild.METALLB_VERSION) / "config" / "manifests" / \
         "metallb-native.yaml"
     docs = metallb.render(native, ctx.refs["metallb"], ctx.spec)
-    text = json.dumps(objects.object_list(docs))
-    digest = stamps.digest([text])
+    digest = stamps.digest_of(docs)  # before the stamp: it must not digest itself
     stamps.stamp([d for d in docs if d["kind"] == "Deployment"], digest)
     return json.dumps(objects.object_list(docs)), digest
 
