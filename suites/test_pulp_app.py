@@ -113,13 +113,38 @@ def executions(db: Any, task_ids: list[str]) -> list[dict[str, Any]]:
     return list(db["executions"].find({"task": {"$in": task_ids}}))
 
 
-def _exactly_once(services: Deployment, prefix: str, ids: dict[str, float], done: dict[str, dict[str, Any]]) -> None:
+def _one_unit_each(services: Deployment, prefix: str, ids: dict[str, float], done: dict[str, dict[str, Any]]) -> None:
+    """Every task succeeded and left exactly one unit: the effect, which the app's idempotent
+    write keeps single even when a task ran twice (at least once, one effect)."""
     failed = {t: v for t, v in done.items() if v["state"] != "SUCCESS"}
     assert not failed, f"{len(failed)} tasks failed, e.g. {next(iter(failed.values()))}"
     assert {v["result"]["id"] for v in done.values()} == set(ids), "a result names another task"
     found = units(services, prefix)
     assert len(found) == len(ids), f"{len(found)} content units in db for {len(ids)} tasks"
     assert {u["_id"] for u in found} == set(ids), "units in db do not match the submitted tasks one to one"
+
+
+def twice_or_never(runs: list[dict[str, Any]], ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """task id -> its executions, for every task that did not run exactly once to completion."""
+    by_task: dict[str, list[dict[str, Any]]] = {t: [] for t in ids}
+    for run in runs:
+        by_task.setdefault(run["task"], []).append(run)
+    return {t: r for t, r in by_task.items() if len(r) != 1 or not r[0].get("finished")}
+
+
+def _show(runs: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{r.get('worker')} on {r.get('node')} started {r.get('started')} finished {r.get('finished')}"
+                     for r in runs) or "never ran"
+
+
+def _exactly_once(services: Deployment, prefix: str, ids: dict[str, float], done: dict[str, dict[str, Any]]) -> None:
+    """Exactly once means one execution per task, read from the app's own execution log (a second
+    run would leave the one unit unchanged), and one unit."""
+    _one_unit_each(services, prefix, ids, done)
+    with pulp_db(services) as db:
+        bad = twice_or_never(executions(db, list(ids)), list(ids))
+    assert not bad, (f"{len(bad)} of {len(ids)} tasks did not run exactly once: "
+                     + " | ".join(f"task {t}: {len(r)} executions: {_show(r)}" for t, r in list(bad.items())[:3]))
 
 
 @pytest.mark.smoke
@@ -131,6 +156,30 @@ def test_tasks_complete_exactly_once_via_public_ip_https(app: App, services: Dep
         ids = submit(s, app.https, [f"{prefix}{i}" for i in range(20)])
         done = wait_done(s, app.https, list(ids))
     _exactly_once(services, prefix, ids, done)
+
+
+def test_exactly_once_check_sees_a_task_that_ran_twice(app: App, services: Deployment, settings: Settings,
+                                                       cluster: ClusterProvider) -> None:
+    """The check the tests above rely on reads executions, not only units: one task message
+    published twice with the same task id (no fault anywhere; the app's own Celery client in the
+    web pod) runs twice and leaves one unit, and the check fails naming the task and both runs."""
+    k = cluster.kubectl(app.namespace)
+    web = next(p["metadata"]["name"] for p in k.get_json("pods", "-l", "name=pulp-web")["items"]
+               if not p["metadata"].get("deletionTimestamp"))
+    task, prefix = f"twice-{settings.run_id}", f"twice-{settings.run_id}-"
+    SUBMITTED.append(task)
+    publish = ("from pulp_app import tasks\ntasks.configure('web')\nfor _ in range(2):\n"
+               f"    tasks.import_unit.apply_async(args=['{prefix}0', 0.0], task_id='{task}')\n")
+    k.run("exec", web, "--", "python3", "-c", publish, timeout=60)
+    with _session(app) as s:
+        done = wait_done(s, app.https, [task])
+    with pulp_db(services) as db:
+        runs = until(lambda: [r for r in executions(db, [task]) if r["finished"]][1:] and executions(db, [task]),
+                     timeout=60, every=0.5)
+    assert runs and len(runs) == 2, f"the task published twice ran {len(runs or [])} times: {runs}"
+    with pytest.raises(AssertionError) as caught:
+        _exactly_once(services, prefix, {task: 0.0}, done)
+    assert f"task {task}: 2 executions" in str(caught.value), caught.value
 
 
 @pytest.mark.triage("web")
@@ -201,10 +250,11 @@ def test_beat_ticks_on_schedule(services: Deployment, app: App, quiet_app: None)
                              "beat schedules one every 2 s")
 
 
-def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deployment, settings: Settings,
-                                                   cluster: ClusterProvider, quiet_app: None) -> None:
+def test_worker_lost_holding_a_task_is_rerun_on_another_worker_with_one_unit(
+        app: App, services: Deployment, settings: Settings, cluster: ClusterProvider, quiet_app: None) -> None:
     """A worker killed mid-task (no grace): its task goes back to the broker, another worker
-    completes it, and it still yields exactly one unit; nothing is lost. Only the app is
+    runs it again, and it still yields exactly one unit; nothing is lost. The claim is at least
+    once with one effect (the app's write is idempotent), not exactly once: the killed run counts. Only the app is
     disrupted, so the test holds the app alone (not the whole cluster: db and msg keep serving
     other xdist workers) and leaves it with three Ready workers."""
     k = cluster.kubectl(app.namespace)
@@ -218,11 +268,11 @@ def test_worker_lost_holding_a_task_is_redelivered(app: App, services: Deploymen
         k.run("delete", "pod", victim, "--grace-period=0", "--force", "--wait=false")
         done = wait_done(s, app.https, list(ids), timeout=240)
         recovered = time.time() - killed
-    _exactly_once(services, prefix, ids, done)
+    _one_unit_each(services, prefix, ids, done)
     with pulp_db(services) as db:
         runs = executions(db, [task])
     assert len(runs) >= 2 and any(e["worker"] != victim and e["finished"] for e in runs), (
-        f"task {task}, running on {victim} when it was killed, was not run again elsewhere: {runs}")
+        f"task {task}, running on {victim} when it was killed, was not run again on another worker: {_show(runs)}")
     current().add_fact("pulp worker lost", f"all {len(ids)} tasks done {recovered:.1f} s after a worker was killed "
                        f"mid-task; its task rerun by {done[task]['result']['worker']}")
     wait_ready_pods(k, "pulp-worker", 3)

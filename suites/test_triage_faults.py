@@ -10,20 +10,26 @@ that hosts db.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
 from kubegate.collect.runner import ProviderRunner
 from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.topology import is_ready
 from kubegate.providers.base import ClusterProvider
 from kubegate.report import current
 from kubegate.services.asks import Amqp, Mongo
-from kubegate.services.clients import ProbeOutcome, probe_in_pod
+from kubegate.services.clients import ProbeOutcome, probe_from_host, probe_in_pod
 from kubegate.services.deploy import Deployment, ready_endpoints
 from kubegate.triage import ProbePath, Triage, triage
 from kubegate.wait import WaitTimeout, poll
+
+from .test_services_amqp_clients import refused_by_protocol, run_on_host
 
 pytestmark = [pytest.mark.disruptive, pytest.mark.needs_vagrant, pytest.mark.connectivity]
 RECOVERY_S = 60
@@ -140,3 +146,121 @@ def test_rotated_broker_password_is_named(cluster: ClusterProvider, services: De
         services_kubectl.run("patch", "secret", "msg-credentials", "-p", json.dumps({"data": {"password": old}}))
     assert triage(ProviderRunner(cluster), ProbePath(services.namespace, "msg", None, services.public_ip)
                   ).first_failure is None, "the restored Secret must be accepted again"
+
+
+#: data segments (PSH) to the broker's port answered with a reset: msg's kernel completes every
+#: TCP handshake, then the broker "hangs up" at the client's first AMQP bytes
+HANG_UP_RULE = "INPUT -p tcp --dport 5672 --tcp-flags PSH PSH -j REJECT --reject-with tcp-reset"
+
+
+@contextlib.contextmanager
+def msg_hangs_up(cluster: ClusterProvider, services_kubectl: Kubectl) -> Iterator[str]:
+    """The reset rule inside msg's pod network namespace (entered through its sandbox's pid)."""
+    pod = next(p for p in services_kubectl.get_json("pods", "-l", "name=msg")["items"]
+               if not p["metadata"].get("deletionTimestamp"))
+    node, netns = _netns(cluster, pod)
+    cluster.node_shell(node, f"{netns} iptables -I {HANG_UP_RULE}")
+    try:
+        yield pod["metadata"]["name"]
+    finally:
+        cluster.node_shell(node, f"{netns} iptables -D {HANG_UP_RULE}")
+
+
+def _refusals(services: Deployment) -> tuple[ProbeOutcome, str]:
+    """kubegate's AMQP 1.0 refusal probe and kombu's 0-9-1 refusal check (as the client suites run
+    them): the outcome, and what the kombu check said ('' when it counted every answer a refusal)."""
+    user, password = services.credentials
+    env = {**os.environ, "KUBEGATE_MSG_USERNAME": user, "KUBEGATE_MSG_PASSWORD": password}
+    proton = probe_from_host("amqp refusal via public IP (broker hangs up)",
+                             Amqp(services.public_ip, expect_refused=True, timeout=5), env=env, expect_ok=False)
+    answers = run_on_host("kombu", [services.public_ip, str(services.ports["msg"]), "0", "--expect-refused"],
+                          f"{user}\n{password}\n")["refusals"]
+    try:
+        refused_by_protocol(answers, "via public IP from the host")
+    except AssertionError as exc:
+        return proton, str(exc)
+    return proton, ""
+
+
+def test_broker_hanging_up_after_the_handshake_is_no_refusal(cluster: ClusterProvider, services: Deployment,
+                                                            services_kubectl: Kubectl) -> None:
+    """A reset is not the broker saying no: with msg resetting every connection at the client's
+    first bytes, both refusal checks fail and say what happened instead; with the fault gone
+    both pass again."""
+    with msg_hangs_up(cluster, services_kubectl):
+        proton, kombu = _refusals(services)
+    current().add_fact("refusal checks, broker hanging up", f"AMQP 1.0: {proton.error}; AMQP 0-9-1: {kombu}")
+    assert not proton.ok and "not a refusal" in (proton.error or ""), \
+        f"the AMQP 1.0 check took a reset for a refusal: {proton}"
+    assert "not a refusal" in kombu, f"the AMQP 0-9-1 check took a reset for a refusal: {kombu!r}"
+    proton, kombu = _refusals(services)
+    assert proton.ok, f"with the fault removed: {proton.explain()}"
+    assert not kombu, f"with the fault removed: {kombu}"
+
+
+@contextlib.contextmanager
+def frozen(cluster: ClusterProvider, k: Kubectl, service: str) -> Iterator[tuple[str, str]]:
+    """(pod, node) of `service` with its container frozen (`runc pause`: the cgroup freezer): the
+    process hangs, and the kernel still completes every TCP handshake on its port, so the pod
+    stays Ready (a tcpSocket readiness probe) and `backend direct` passes."""
+    pod = next(p for p in k.get_json("pods", "-l", f"name={service}")["items"]
+               if not p["metadata"].get("deletionTimestamp"))
+    node, name, ns = pod["spec"]["nodeName"], pod["metadata"]["name"], pod["metadata"]["namespace"]
+    labels = f"--label io.kubernetes.pod.name={name} --label io.kubernetes.pod.namespace={ns}"
+    cid = cluster.node_shell(node, f"sudo crictl ps -q {labels}").split()[0]
+    runc = "sudo runc --root /run/containerd/runc/k8s.io"
+    cluster.node_shell(node, f"{runc} pause {cid}")
+    try:
+        yield name, node
+    finally:
+        cluster.node_shell(node, f"{runc} resume {cid}")
+
+
+@pytest.mark.parametrize(("service", "protocol"), [("db", "MongoDB"), ("msg", "AMQP")])
+def test_hung_backend_is_named(service: str, protocol: str, cluster: ClusterProvider, services: Deployment,
+                               services_kubectl: Kubectl, clients: dict[str, str]) -> None:
+    node = sorted(clients)[0]
+    user, password = services.credentials
+    probe = {"db": lambda ok: _db_probe(services_kubectl, clients[node], ok),
+             "msg": lambda ok: probe_in_pod(services_kubectl, clients[node], "amqp via portal IP"
+                                            + ("" if ok else " (fault injected)"),
+                                            Amqp("$MSG_SERVICE_HOST", count=1, credentials_stdin=True, timeout=3),
+                                            stdin=f"{user}\n{password}\n", expect_ok=ok)}[service]
+    with frozen(cluster, services_kubectl, service) as (pod, pod_node):
+        out = probe(False)
+        assert not out.ok, f"the probe passed with {pod} frozen: {out}"
+        result = _walk(cluster, ProbePath(services.namespace, service, node), f"hung {service}")
+    _recovered(f"the hung {service}", lambda: probe(True).ok)
+    port = services.ports[service]
+    assert result.cause().startswith(f"{pod} on {pod_node} accepts TCP on ") and result.cause().endswith(
+        f":{port} but does not answer {protocol} within 3 s (hung?)"), result.table()
+
+
+def _netns(cluster: ClusterProvider, pod: dict[str, Any]) -> tuple[str, str]:
+    """(node, `sudo nsenter ... ` prefix) entering the pod's network namespace through its sandbox."""
+    node, name, ns = pod["spec"]["nodeName"], pod["metadata"]["name"], pod["metadata"]["namespace"]
+    sandbox = f"$(sudo crictl pods -q --name '^{name}$' --namespace '^{ns}$' --state ready)"
+    pid = cluster.node_shell(node, f"sudo crictl inspectp -o go-template --template '{{{{.info.pid}}}}' {sandbox}")
+    return node, f"sudo nsenter -t {int(pid.strip())} -n"
+
+
+def test_pod_with_a_broken_network_is_named(cluster: ClusterProvider, services: Deployment,
+                                            services_kubectl: Kubectl, clients: dict[str, str]) -> None:
+    """msg's own network namespace drops everything inbound: the kubelet's probes time out, the
+    pod leaves the endpoints, and the cause names the pod, its node and the probe's own failure."""
+    pod = next(p for p in services_kubectl.get_json("pods", "-l", "name=msg")["items"]
+               if not p["metadata"].get("deletionTimestamp"))
+    name = pod["metadata"]["name"]
+    node, netns = _netns(cluster, pod)
+    rule = "INPUT -j DROP"
+    cluster.node_shell(node, f"{netns} iptables -I {rule}")
+    try:
+        poll(lambda: None if is_ready(services_kubectl.get_json("pod", name)) else True, timeout=30, every=1,
+             describe=lambda _: f"{name} stayed Ready with its network dropping everything")
+        result = _walk(cluster, ProbePath(services.namespace, "msg", sorted(clients)[0]), "broken pod network")
+    finally:
+        cluster.node_shell(node, f"{netns} iptables -D {rule}")
+    _recovered("the broken pod network",
+               lambda: any(is_ready(p) for p in services_kubectl.get_json("pods", "-l", "name=msg")["items"]))
+    assert result.cause().startswith(f"no msg pod is Ready: {name} on {node} (") and \
+        "Readiness probe failed" in result.cause(), result.table()

@@ -310,3 +310,122 @@ def test_no_test_selected_is_incomplete_not_passed(pytester: pytest.Pytester) ->
     assert result.ret == 6
     s = _summary(_run_dir(pytester))
     assert (s["verdict"], s["incomplete"]) == ("incomplete", ["no check ran: no test was selected"])
+
+
+def test_golden_update_run_is_updated_never_passed(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile("def test_a():\n    pass\n")
+    result = pytester.runpytest("--update-golden")
+    assert result.ret == 7
+    result.stdout.fnmatch_lines(["verdict: UPDATED*1 passed*exit status 7", "updated: golden files were rewritten*"])
+    assert "PASSED" not in result.stdout.str().split("kubegate report")[-1]
+    s = _summary(_run_dir(pytester))
+    assert (s["verdict"], s["exitstatus"], s["golden_updated"]) == ("updated", 7, True)
+
+
+SMOKES = """
+import pytest
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("i", range(3))
+def test_gate(i):
+    pass
+
+@pytest.mark.smoke
+def test_other_gate():
+    pass
+
+def test_not_gate():
+    pass
+"""
+
+
+def test_partial_smoke_selection_is_named_and_gate_makes_it_incomplete(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_smokes=SMOKES)
+    result = pytester.runpytest("-k", "test_gate")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["verdict: PASSED*3 passed*smoke 3/4  exit status 0"])
+    assert _summary(_run_dir(pytester))["smoke"]["label"] == "smoke 3/4"
+
+    result = pytester.runpytest("-k", "test_gate", "--gate")
+    assert result.ret == 6
+    result.stdout.fnmatch_lines(["verdict: INCOMPLETE*smoke 3/4*", "incomplete: --gate: smoke 3/4 selected*"])
+
+
+def test_whole_smoke_set_is_not_flagged_but_a_file_argument_is(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_smokes=SMOKES)
+    result = pytester.runpytest("--gate", "-m", "smoke")
+    assert result.ret == 0, result.stdout.str()
+    s = _summary(pytester.path / "reports" / "latest")
+    assert (s["verdict"], s["smoke"]["label"]) == ("passed", "")
+
+    result = pytester.runpytest("--gate", "test_smokes.py::test_other_gate")
+    assert result.ret == 6
+    result.stdout.fnmatch_lines(["incomplete: --gate: smoke 1/1 of test_smokes.py::test_other_gate selected*"])
+
+
+def test_upstream_spec_skipped_by_e2e_is_incomplete_unless_accepted(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_up="""
+import pytest
+
+@pytest.mark.upstream
+@pytest.mark.parametrize("spec", ["a", "b"])
+def test_upstream_spec(spec):
+    if spec == "b":
+        pytest.skip("upstream skipped it: Only supported for providers [gce]")
+""")
+    result = pytester.runpytest()
+    assert result.ret == 6
+    result.stdout.fnmatch_lines(["incomplete: 1 upstream spec skipped, so not judged*"])
+    assert pytester.runpytest("--accept-skip", "test_up.py::test_upstream_spec[[]b[]]").ret == 0
+
+
+NODES = """
+import kubegate.report
+from kubegate.report.summary import NODES_LEFT_OUT_FACT
+
+def test_every_node():
+    kubegate.report.current().add_fact(NODES_LEFT_OUT_FACT, [{"name": "worker-2", "reason": "cordoned"}])
+"""
+
+
+def test_worker_left_out_of_every_node_is_incomplete_unless_accepted_by_name(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_nodes=NODES)
+    result = pytester.runpytest()
+    assert result.ret == 6
+    result.stdout.fnmatch_lines(["incomplete: per-node tests left out worker node worker-2 (cordoned)*--accept-node*"])
+    result = pytester.runpytest("--accept-node", "worker-2")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["node left out, accepted with --accept-node: worker-2 (cordoned)"])
+    assert _summary(pytester.path / "reports" / "latest")["nodes_left_out"] == [
+        {"name": "worker-2", "reason": "cordoned", "accepted": True}]
+
+
+REPAIRED = """
+import time
+import pytest
+import kubegate.report
+
+@pytest.fixture(scope="session", autouse=True)
+def cluster():
+    now = time.time()
+    kubegate.report.current().record_phase("node units", now, now + 0.5, ok=True, note="restarted kubelet on minion-2",
+                                           repaired=["kubelet on minion-2: stopped, restarted"])
+"""
+
+
+def test_repairs_are_listed_and_fail_on_repair_makes_them_an_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["kubegate.pytest.report"]\n' + REPAIRED)
+    pytester.makepyfile("def test_a():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["repaired by node units: kubelet on minion-2: stopped, restarted"])
+    s = _summary(pytester.path / "reports" / "latest")
+    assert s["repaired"] == [{"phase": "node units", "what": "kubelet on minion-2: stopped, restarted"}]
+    result = pytester.runpytest("--fail-on-repair")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["verdict: ERROR*", "repaired by node units: *(--fail-on-repair: an ERROR)"])

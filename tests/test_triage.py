@@ -4,6 +4,7 @@ from minion-1, objects trimmed to the fields the checks read), healthy and broke
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,8 @@ class FakeRunner:
 
     def __init__(self) -> None:
         self.objects = {"service": _load("service-db.json"), "pods": _load("pods-db.json"),
-                        "endpointslices": _load("endpointslices-db.json"), "nodes": _load("nodes.json")}
+                        "endpointslices": _load("endpointslices-db.json"), "nodes": _load("nodes.json"),
+                        "events": {"items": []}}
         self.shell: dict[tuple[str, str], str] = {}
         self.kube_proxy = {"minion-1": "active", "minion-2": "active", "minion-3": "active"}
         self.commands: list[tuple[str, str]] = []
@@ -45,8 +47,12 @@ class FakeRunner:
             return Result(0, (DATA / "minion-1.nat.txt").read_text())
         if "iptables-save -t filter" in command:
             return Result(0, self.shell.get((node, "filter"), (DATA / "minion-1.filter.txt").read_text()))
+        if command == "ip route get 10.246.1.1":  # the way back to minion-1's pods, from minion-3
+            return Result(0, self.shell.get((node, "route back"), (DATA / "minion-3.route-back.txt").read_text()))
         if command.startswith("ip route get"):
             return Result(0, self.shell.get((node, "route"), (DATA / "minion-1.route-db.txt").read_text()))
+        if "/dev/tcp/" in command and "od -An" in command:  # the protocol hello: its reply as hex
+            return Result(0, self.shell.get((node, "hello"), (DATA / "minion-1.hello-db.txt").read_text()))
         if "/dev/tcp/" in command:
             return Result(0, "open\n")
         return Result(1, "", f"unexpected command {command}")
@@ -60,7 +66,8 @@ def test_healthy_path_has_no_cause_and_says_so() -> None:
     assert result.first_failure is None, result.table()
     assert result.cause().startswith("path looks healthy")
     assert [f.hop for f in result.findings] == ["service", "backend pods", "endpoints", "origin node", "kube-proxy",
-                                               "NAT rules", "route", "filter rules", "filter rules", "backend direct"]
+                                               "NAT rules", "route", "route back", "filter rules", "filter rules",
+                                               "backend direct", "backend protocol"]
 
 
 def test_inactive_kube_proxy_is_the_cause() -> None:
@@ -119,8 +126,10 @@ def test_without_node_shells_the_shell_hops_are_not_checked() -> None:
     result = triage(runner, PATH)  # type: ignore[arg-type]
     assert runner.commands == []
     unchecked = [f.hop for f in result.findings if f.ok is None]
-    assert unchecked == ["kube-proxy", "NAT rules", "route", "filter rules", "backend direct"]
-    assert "5 hops not checked" in result.cause()
+    # the protocol hop goes through port-forward instead, which needs the provider's kubectl
+    assert unchecked == ["kube-proxy", "NAT rules", "route", "route back", "filter rules", "backend direct",
+                         "backend protocol"]
+    assert "7 hops not checked" in result.cause()
 
 
 def _pod_name() -> str:
@@ -162,3 +171,59 @@ def test_a_refused_login_names_the_rotated_secret(monkeypatch: Any) -> None:
     found = broker_checks.broker_accepts_secret(Secrets(), facts, endpoint)
     assert (found.ok, found.summary) == (False, "the broker msg-x refuses the credentials in Secret msg-credentials "
                                                 "(rotated since the broker started?)")
+
+
+def test_backend_that_accepts_but_does_not_speak_mongodb_is_the_cause() -> None:
+    """A hung db (SIGSTOP): the kernel still completes the handshake, so `backend direct` passes;
+    the MongoDB ping gets nothing back within the deadline (the node's `od` prints nothing)."""
+    runner = FakeRunner()
+    runner.shell[("minion-3", "hello")] = ""
+    result = triage(runner, PATH)  # type: ignore[arg-type]
+    assert result.cause() == (f"{_pod_name()} on minion-3 accepts TCP on 10.246.3.2:27017 but does not answer MongoDB "
+                              "within 3 s (hung?)"), result.table()
+    assert result.first_failure is not None and result.first_failure.node == "minion-3"
+
+
+def test_backend_answering_another_protocol_is_named() -> None:
+    runner = FakeRunner()
+    runner.shell[("minion-3", "hello")] = " 48 54 54 50 2f 31 2e 30 20 34 30 30\n"  # "HTTP/1.0 400"
+    assert "answers on 10.246.3.2:27017, but not in MongoDB" in triage(runner, PATH).cause()  # type: ignore[arg-type]
+
+
+def _restarted(finished: str, restarts: int = 3) -> FakeRunner:
+    runner = FakeRunner()
+    cs = runner.objects["pods"]["items"][0]["status"]["containerStatuses"][0]
+    cs["restartCount"] = restarts
+    cs["lastState"] = {"terminated": {"reason": "Error", "exitCode": 137, "finishedAt": finished,
+                                      "startedAt": "2026-11-27T02:30:00Z"}}
+    return runner
+
+
+def test_old_restarts_are_history_not_the_cause() -> None:
+    """Three restarts during an earlier, since removed fault: a later failure must not be pinned on them."""
+    from kubegate.triage import api_checks
+    from kubegate.triage.facts import gather
+    facts = gather(_restarted("2026-11-27T02:38:20Z"), PATH)  # type: ignore[arg-type]
+    now = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC).timestamp()  # 22 minutes later
+    found = api_checks.backends_healthy(facts, now=now)
+    assert found.ok is True, found
+    assert found.evidence == f"history, not a cause: {_pod_name()}: 3 restarts, the last 22 min ago (Error, exit 137)"
+
+
+def test_a_restart_within_the_window_is_the_cause_and_says_when() -> None:
+    from kubegate.triage import api_checks
+    from kubegate.triage.facts import gather
+    facts = gather(_restarted("2026-11-27T02:59:48Z"), PATH)  # type: ignore[arg-type]
+    now = dt.datetime(2026, 11, 27, 3, 0, tzinfo=dt.UTC).timestamp()
+    found = api_checks.backends_healthy(facts, now=now)
+    assert found.ok is False and found.summary == (
+        f"{_pod_name()} on minion-3 restarted 12 s ago (Error, exit 137; 3 restarts in all)"), found
+
+
+def test_a_one_way_route_back_is_the_cause() -> None:
+    """minion-3 sends the replies for minion-1's pods out of its default route (a route deleted or
+    replaced on the endpoint's node): the way there is fine, the way back is not."""
+    runner = FakeRunner()
+    runner.shell[("minion-3", "route back")] = "10.246.1.1 via 172.17.0.1 dev eth0 src 172.17.0.5 uid 1000\n    cache\n"
+    assert triage(runner, PATH).cause() == (  # type: ignore[arg-type]
+        "minion-3 routes minion-1's pods (10.246.1.0/24) not via minion-1 (10.245.1.3)")

@@ -156,7 +156,8 @@ class Kubectl:
                           f"last observed: {self._observed(what, sel)}")
 
     def _hopeless(self, what: list[str], sel: list[str]) -> str:
-        """Why a pod can never become Ready, if it can't: one line naming pod, reason and message."""
+        """Why a pod can never become Ready, if it can't: one line naming pod, reason and message,
+        and the kubelet's latest warnings about it (a failing probe's own output)."""
         state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
         if state.returncode != 0:
             return ""
@@ -165,10 +166,31 @@ class Kubectl:
         except ValueError:
             return ""
         for pod in data.get("items", [data]) if isinstance(data, dict) else []:
+            name = pod.get("metadata", {}).get("name", "?")
             reason = hopeless_reason(pod)
+            events: list[dict[str, Any]] | None = None
+            if not reason and restarted_not_ready(pod):
+                events = self.warnings(pod)
+                reason = stuck_reason(pod, events)
             if reason:
-                return f"pod/{pod.get('metadata', {}).get('name', '?')}: {reason}; {describe_state(pod)}"
+                warned = warning_line(self.warnings(pod) if events is None else events)
+                return f"pod/{name}: {reason}; {describe_state(pod)}" + (f"; {warned}" if warned else "")
         return ""
+
+    def warnings(self, pod: dict[str, Any]) -> list[dict[str, Any]]:
+        """The pod's Warning events (Unhealthy with the probe's output, BackOff, Failed), oldest first."""
+        meta = pod.get("metadata", {})
+        ns = meta.get("namespace") or self.namespace
+        res = self.run_e("get", "events", *(["-n", ns] if ns else []), "--field-selector",
+                         f"involvedObject.kind=Pod,involvedObject.name={meta.get('name', '')},type=Warning",
+                         "-o", "json", timeout=30)
+        if res.returncode != 0:
+            return []
+        try:
+            items: list[dict[str, Any]] = json.loads(res.stdout).get("items", [])
+        except ValueError:
+            return []
+        return sorted(items, key=_event_time)
 
     def _observed(self, what: list[str], sel: list[str]) -> str:
         state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
@@ -182,9 +204,59 @@ class Kubectl:
         items = data.get("items", [data]) if isinstance(data, dict) else []
         if not items:
             return "no matching objects"
-        shown = [describe_state(i) for i in items[:5]]
+        shown = []
+        for item in items[:5]:
+            line = describe_state(item)
+            if str(item.get("kind", "Pod")) == "Pod" and not _ready(item):
+                warned = warning_line(self.warnings(item))  # why the kubelet thinks it is not Ready
+                line += f"; {warned}" if warned else ""
+            shown.append(line)
         more = f" (+{len(items) - 5} more)" if len(items) > 5 else ""
         return " | ".join(shown) + more
+
+
+#: a container restarted this often and still failing its probes will not become Ready by waiting
+STUCK_RESTARTS = 2
+STUCK_UNHEALTHY = 3
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def _event_time(event: dict[str, Any]) -> str:
+    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
+
+
+def restarted_not_ready(pod: dict[str, Any]) -> bool:
+    return any(not cs.get("ready") and int(cs.get("restartCount", 0)) >= STUCK_RESTARTS
+               for cs in (pod.get("status") or {}).get("containerStatuses") or [])
+
+
+def stuck_reason(pod: dict[str, Any], events: list[dict[str, Any]]) -> str:
+    """A pod that keeps failing its probes and restarting: waiting longer only repeats it."""
+    unhealthy = sum(int(e.get("count") or 1) for e in events if e.get("reason") == "Unhealthy")
+    if not restarted_not_ready(pod) or unhealthy < STUCK_UNHEALTHY:
+        return ""
+    worst = max((cs for cs in (pod.get("status") or {}).get("containerStatuses") or []),
+                key=lambda cs: int(cs.get("restartCount", 0)))
+    return (f"container {worst.get('name')} not ready after {worst.get('restartCount')} restarts and "
+            f"{unhealthy} failed probes")
+
+
+def warning_line(events: list[dict[str, Any]], keep: int = 3) -> str:
+    """The latest distinct warnings in one line: `Unhealthy: Readiness probe failed: dial tcp ...: i/o
+    timeout (x9)`, the restarts' reason with them; '' when there are none."""
+    counts: dict[tuple[str, str], int] = {}
+    last: dict[tuple[str, str], str] = {}
+    for e in events:
+        key = (str(e.get("reason", "")), " ".join(str(e.get("message", "")).split())[:200])
+        counts[key] = counts.get(key, 0) + int(e.get("count") or 1)
+        last[key] = max(last.get(key, ""), _event_time(e))
+    latest = sorted(counts, key=lambda k: last[k])[-keep:]
+    return ("events: " + " | ".join(f"{r}: {m}" + (f" (x{counts[(r, m)]})" if counts[(r, m)] > 1 else "")
+                                    for r, m in latest) if latest else "")
 
 
 #: waiting reasons after which a container does not start without someone changing something

@@ -17,6 +17,9 @@ from kubegate.kube.kubectl import Kubectl
 
 #: taints that keep ordinary pods (the suites' clients) off a node
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
+#: the taints kubeadm and most distributions put on control-plane nodes: ordinary workloads never
+#: run there, so "every node" does not mean them
+CONTROL_PLANE_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,47 @@ def node_info(node: dict[str, Any]) -> NodeInfo:
 def schedulable_ready(items: list[dict[str, Any]]) -> list[NodeInfo]:
     """Ready nodes ordinary pods may land on, sorted by name (stable test ids on every worker)."""
     return sorted((node_info(n) for n in items if is_ready(n) and is_schedulable(n)), key=lambda n: n.name)
+
+
+@dataclass(frozen=True)
+class WorkerScope:
+    """What "every node" means on a cluster: the worker nodes the API lists. ``nodes`` are those
+    per-node tests run on; ``left_out`` are workers they cannot run on now (name, why), which the
+    verdict must name; ``out_of_scope`` are control-plane nodes (tainted for it), listed only."""
+
+    nodes: tuple[str, ...]
+    left_out: tuple[tuple[str, str], ...] = ()
+    out_of_scope: tuple[tuple[str, str], ...] = ()
+
+
+def _control_plane(node: dict[str, Any]) -> bool:
+    return any(t.get("key") in CONTROL_PLANE_TAINTS and t.get("effect") in BLOCKING_EFFECTS
+               for t in node.get("spec", {}).get("taints") or [])
+
+
+def why_left_out(node: dict[str, Any]) -> str:
+    """'' for a worker per-node tests can run on; else what keeps them off it, as kubectl shows it."""
+    spec = node.get("spec", {})
+    if not is_ready(node):
+        return "NotReady"
+    if spec.get("unschedulable"):
+        return "cordoned"
+    taints = [f"{t.get('key')}:{t.get('effect')}" for t in spec.get("taints") or []
+              if t.get("effect") in BLOCKING_EFFECTS]
+    return f"tainted {', '.join(taints)}" if taints else ""
+
+
+def worker_scope(items: list[dict[str, Any]]) -> WorkerScope:
+    nodes, left_out, out_of_scope = [], [], []
+    for node in sorted(items, key=lambda n: n["metadata"]["name"]):
+        name = node["metadata"]["name"]
+        if _control_plane(node):
+            out_of_scope.append((name, "control plane"))
+        elif why := why_left_out(node):
+            left_out.append((name, why))
+        else:
+            nodes.append(name)
+    return WorkerScope(tuple(nodes), tuple(left_out), tuple(out_of_scope))
 
 
 def read_nodes(k: Kubectl) -> list[dict[str, Any]]:

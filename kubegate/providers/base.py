@@ -17,6 +17,7 @@ from pathlib import Path
 from kubegate.errors import KubegateError
 from kubegate.kube import publicip
 from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.topology import WorkerScope
 from kubegate.rig import versions
 
 
@@ -105,10 +106,15 @@ class ClusterProvider(ABC):
         return out
 
     def collection_nodes(self) -> list[str]:
-        """The nodes per-node tests are parametrized with: the live cluster's schedulable Ready
-        nodes, read from the API at collection (raises KubegateError when it does not answer)."""
+        """The nodes per-node tests are parametrized with (see node_scope)."""
+        return list(self.node_scope().nodes)
+
+    def node_scope(self) -> WorkerScope:
+        """The live cluster's worker nodes, read from the API at collection (raises KubegateError
+        when it does not answer): the Ready schedulable ones per-node tests run on, and the ones
+        they leave out with why, which the verdict names."""
         from kubegate.kube import topology
-        return [n.name for n in topology.schedulable_ready(topology.read_nodes(self.kubectl()))]
+        return topology.worker_scope(topology.read_nodes(self.kubectl()))
 
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
         raise NotImplementedError(f"the {self.name} provider has no node shell")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kubegate.errors import KubegateError
 from kubegate.kube import publicip
+from kubegate.kube.topology import WorkerScope
 from kubegate.paths import cluster_dir
 from kubegate.providers.base import ClusterProvider, ClusterStatus
 from kubegate.providers.vagrant_machines import VagrantMachines
@@ -57,10 +58,12 @@ class VagrantProvider(ClusterProvider):
         """The cluster CA: what the local rig's clients already trust."""
         return self.state / "pki" / "ca.crt", self.state / "pki" / "ca.key"
 
-    def collection_nodes(self) -> list[str]:
+    def node_scope(self) -> WorkerScope:
         """The minions this provider brings up and waits for; collection may precede bring-up,
-        so they come from the spec, and the suites check the live cluster matches."""
-        return [m.name for m in self.spec.minions]
+        so they come from the spec, and the suites check the live cluster matches (a minion that
+        is not Ready then fails its tests, it is not left out)."""
+        return WorkerScope(tuple(m.name for m in self.spec.minions),
+                           out_of_scope=((self.spec.master.name, "control plane"),))
 
     def node_shell(self, node: str, command: str, timeout: float = 60) -> str:
         return self.machines.node_shell(node, command, timeout)

@@ -21,16 +21,21 @@ from typing import NoReturn
 
 import pytest
 
+from kubegate.collect.runner import ProviderRunner
 from kubegate.errors import KubegateError
+from kubegate.providers.base import ClusterProvider
 from kubegate.report import current
 from kubegate.report.summary import ABORTED_FACT
+from kubegate.triage import ProbePath, triage
 
 
-def abort_run(request: pytest.FixtureRequest, marker: Path, stage: str, exc: KubegateError) -> NoReturn:
+def abort_run(request: pytest.FixtureRequest, marker: Path, stage: str, exc: KubegateError,
+              cause: str = "") -> NoReturn:
     """Record why the run cannot go on, leave it in `marker` for this run's other processes,
-    and stop the session."""
+    and stop the session. `cause`: what triage found on the set-up's paths, if it ran."""
     log = getattr(exc, "log", None)
-    record = {"stage": stage, "cause": str(exc), "log": str(log) if log else ""}
+    record = {"stage": stage, "cause": str(exc) + (f"; triage: {cause}" if cause else ""),
+              "log": str(log) if log else ""}
     current().add_fact(ABORTED_FACT, record)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps(record) + "\n")
@@ -52,3 +57,16 @@ def _stop(request: pytest.FixtureRequest, record: dict[str, str]) -> NoReturn:
         request.session.shouldstop = message
         pytest.fail(message, pytrace=False)
     pytest.exit(message, returncode=pytest.ExitCode.TESTS_FAILED)
+
+
+def set_up_cause(provider: ClusterProvider, paths: list[ProbePath]) -> str:
+    """One walk per path a failed shared set-up was building (run once, here, not per test): the
+    first broken hop found, or '' when every path looks healthy or triage itself cannot run."""
+    for path in paths:
+        try:
+            result = triage(ProviderRunner(provider), path)
+        except Exception:  # triage must never replace the set-up's own error
+            continue
+        if result.first_failure is not None:
+            return f"{path.describe()}: {result.cause()}"
+    return ""

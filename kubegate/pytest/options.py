@@ -62,8 +62,18 @@ def add_options(parser: pytest.Parser) -> None:
     g.addoption("--accept-skip", action="append", default=[], metavar="NODEID",
                 help="accept this test's skip in the verdict (repeatable): a node id, a node id without its "
                      "[params], or a glob. Without it a skipped smoke test makes the run INCOMPLETE (exit 6).")
+    g.addoption("--accept-node", action="append", default=[], metavar="NAME",
+                help="accept that per-node tests leave out this worker node (NotReady, cordoned, tainted), "
+                     "repeatable. Without it a left-out worker makes the run INCOMPLETE (exit 6).")
+    g.addoption("--gate", action="store_true", default=False,
+                help="the release gate's reading: a run that selected only part of the smoke set (-k, -m, "
+                     "single files) is INCOMPLETE, not PASSED")
+    g.addoption("--fail-on-repair", action="store_true", default=False,
+                help="anything the bring-up had to repair (a stopped kubelet restarted, ...) makes the run an "
+                     "ERROR: for gates that count the cluster's own health as part of the verdict")
     g.addoption("--update-golden", action="store_true", default=False,
-                help="rewrite suites/golden/*.txt from this run's (normalised) output instead of comparing")
+                help="rewrite suites/golden/*.txt from this run's (normalised) output instead of comparing; the "
+                     "run's verdict is then UPDATED (exit 7), never PASSED")
 
 
 def active(config: pytest.Config) -> bool:

@@ -20,6 +20,8 @@ from kubegate.providers.existing import IMAGE_NAMES, MissingImage, image_env
 from kubegate.pytest.headline import prepend
 from kubegate.pytest.options import MARKERS
 from kubegate.pytest.settings import Settings, settings_key
+from kubegate.report import current
+from kubegate.report.summary import NODES_LEFT_OUT_FACT, NODES_OUT_OF_SCOPE_FACT
 from kubegate.runs import cleanup
 
 _live_key = pytest.StashKey[cleanup.LiveRun | None]()
@@ -64,9 +66,14 @@ def collected_nodes(config: pytest.Config) -> list[str]:
     xdist worker must collect the same ids, and asks the same API)."""
     if nodes_key not in config.stash:
         try:
-            nodes = config.stash[settings_key].provider().collection_nodes()
-            problem = "" if nodes else ("kubegate: the cluster has no schedulable Ready node, so no per-node test can "
-                                        "run; see `kubectl get nodes` (Ready, not cordoned, no NoSchedule taint)")
+            scope = config.stash[settings_key].provider().node_scope()
+            nodes = list(scope.nodes)
+            # A worker left out is named in the verdict (incomplete unless --accept-node), never dropped silently.
+            current().add_fact(NODES_LEFT_OUT_FACT, [{"name": n, "reason": r} for n, r in scope.left_out])
+            current().add_fact(NODES_OUT_OF_SCOPE_FACT, [{"name": n, "reason": r} for n, r in scope.out_of_scope])
+            problem = "" if nodes else ("kubegate: the cluster has no schedulable Ready worker node, so no per-node "
+                                        "test can run; see `kubectl get nodes` (Ready, not cordoned, no NoSchedule "
+                                        "taint)")
         except KubegateError as exc:
             nodes, problem = [], f"kubegate: per-node tests: {exc}"
         config.stash[nodes_key] = nodes

@@ -23,6 +23,7 @@ from kubegate.report.active import activate, deactivate
 from kubegate.report.publish import Published, publish
 from kubegate.report.results import TestResults
 from kubegate.report.run import RUN_DIR_ENV, RUN_ID_ENV, Run
+from kubegate.report.summary import SMOKE_FACT, Asked, smoke_label
 
 RUN_KEY = pytest.StashKey[Run]()
 WORKERINPUT_RUN_DIR = "kubegate_run_dir"
@@ -83,6 +84,7 @@ class _WorkerHooks:
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        self.smoke_collected: int | None = None  # smoke tests collected before -m/-k deselected
         activate(run)
 
     @pytest.hookimpl(tryfirst=True)  # before the report copies item.user_properties
@@ -94,8 +96,32 @@ class _WorkerHooks:
             if not attachment.missing and prop not in item.user_properties:
                 item.user_properties.append(prop)
 
+    @pytest.hookimpl(tryfirst=True)  # before -m and -k deselect: the smoke set this session collected
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        self.smoke_collected = sum(1 for item in items if item.get_closest_marker("smoke"))
+
+    @pytest.hookimpl(trylast=True)  # after -m and -k: what of it was selected. Under xdist every worker
+    def pytest_collection_finish(self, session: pytest.Session) -> None:  # collects; they agree.
+        collected = self.smoke_collected
+        if collected is None:
+            return
+        selected = sum(1 for item in session.items if item.get_closest_marker("smoke"))
+        self.run.add_fact(SMOKE_FACT, {"selected": selected, "collected": collected,
+                                       "narrowed": narrowed_args(session.config)})
+
     def pytest_unconfigure(self) -> None:
         deactivate(self.run)
+
+
+def narrowed_args(config: pytest.Config) -> list[str]:
+    """The session's file or test-id arguments: a smoke set collected from them is not the suite's
+    whole one (a directory or a package argument collects all of it)."""
+    narrowed = []
+    for arg in config.args:
+        path = arg.split("::", 1)[0]
+        if "::" in arg or (path.endswith(".py") and not config.option.pyargs):
+            narrowed.append(arg)
+    return narrowed
 
 
 class _ControllerHooks(_WorkerHooks):
@@ -115,6 +141,7 @@ class _ControllerHooks(_WorkerHooks):
 
     @pytest.hookimpl(trylast=True)  # after -m and -k deselected
     def pytest_collection_finish(self, session: pytest.Session) -> None:
+        super().pytest_collection_finish(session)
         if session.items or self.collected is None:
             self.collected = len(session.items)
 
@@ -132,8 +159,12 @@ class _ControllerHooks(_WorkerHooks):
         if xmlpath:
             path = Path(xmlpath).absolute()
             junit = path.relative_to(self.run.dir).as_posix() if path.is_relative_to(self.run.dir) else str(path)
-        self.published = publish(self.run, self.results, int(exitstatus), junit,
-                                 self.config.getoption("accept_skip") or [], collected=self.collected)
+        asked = Asked(accepted_skips=self.config.getoption("accept_skip", None) or [],
+                      accepted_nodes=self.config.getoption("accept_node", None) or [],
+                      gate=bool(self.config.getoption("gate", False)),
+                      updated_golden=bool(self.config.getoption("update_golden", False)),
+                      fail_on_repair=bool(self.config.getoption("fail_on_repair", False)))
+        self.published = publish(self.run, self.results, int(exitstatus), junit, asked, collected=self.collected)
         # pytest returns session.exitstatus after this hook: an incomplete run must not exit 0.
         session.exitstatus = self.published.summary["exitstatus"]
 
@@ -149,10 +180,14 @@ class _ControllerHooks(_WorkerHooks):
         tr.write("verdict: ")
         tr.write(s["verdict"].upper(), bold=True, **color)
         reruns = f"{c['reruns']} reruns" + (f" ({c['flaky']} passed only after rerun)" if c["flaky"] else "")
+        partial = smoke_label(s.get("smoke"))
         tr.write_line(
             f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
-            f"  exit status {s['exitstatus']}"
+            + (f"  {partial}" if partial else "") + f"  exit status {s['exitstatus']}"
         )
+        if s.get("golden_updated"):
+            tr.write_line("updated: golden files were rewritten from this run's output, not compared; review "
+                          "`git diff suites/golden` and run again without --update-golden", yellow=True, bold=True)
         if s.get("server_version"):
             tr.write_line(f"about: Kubernetes {s['server_version']}")
         for notice in s.get("notices", []):
@@ -167,6 +202,16 @@ class _ControllerHooks(_WorkerHooks):
             tr.write_line(f"{n} failure{'s' * (n != 1)}, 1 cause: {group['cause']}", red=True, bold=True)
         for reason in s["incomplete"]:
             tr.write_line(f"incomplete: {reason}", yellow=True, bold=True)
+        for r in s.get("repaired", []):
+            tr.write_line(f"repaired by {r['phase']}: {r['what']}" + (" (--fail-on-repair: an ERROR)"
+                                                                      if s.get("fail_on_repair") else ""),
+                          yellow=True)
+        for node in s.get("nodes_left_out", []):
+            if node["accepted"]:
+                tr.write_line(f"node left out, accepted with --accept-node: {node['name']} ({node['reason']})")
+        if s.get("nodes_out_of_scope"):
+            tr.write_line("out of scope of per-node tests: " + ", ".join(
+                f"{n['name']} ({n['reason']})" for n in s["nodes_out_of_scope"]))
         for line in fmt.skip_lines(s["skips"]):
             tr.write_line(line)
         recorded = [p for p in s["phases"] if p["kind"] == "phase"]

@@ -27,14 +27,19 @@ def timestamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def _upstream_only(skip: dict[str, Any]) -> bool:
+    return bool(skip.get("upstream")) and not skip["smoke"]
+
+
 def skip_lines(skips: list[dict[str, Any]], limit: int = 20) -> list[str]:
     """Skips as a reader must see them: smoke ones (which block the gate) first, each with why."""
     if not skips:
         return []
     groups = (
         ("smoke tests skipped", [s for s in skips if s["smoke"] and not s["accepted"]]),
+        ("upstream specs skipped", [s for s in skips if _upstream_only(s) and not s["accepted"]]),
         ("skips accepted with --accept-skip", [s for s in skips if s["accepted"]]),
-        ("other tests skipped", [s for s in skips if not s["smoke"] and not s["accepted"]]),
+        ("other tests skipped", [s for s in skips if not s["smoke"] and not s.get("upstream") and not s["accepted"]]),
     )
     lines: list[str] = []
     for title, group in groups:

@@ -29,7 +29,7 @@ body { margin: 0; font: 14px/1.45 -apple-system, "Segoe UI", Helvetica, Arial, s
 main { max-width: 1160px; margin: 0 auto; padding: 0 20px 40px; }
 .banner { color: #fff; padding: 18px 20px; margin-bottom: 20px; }
 .banner.passed { background: var(--ok); } .banner.failed { background: var(--bad); }
-.banner.error, .banner.incomplete { background: var(--warn); }
+.banner.error, .banner.incomplete, .banner.updated { background: var(--warn); }
 .incomplete-box { border: 1px solid var(--line); border-left: 5px solid var(--warn); border-radius: 6px;
                   padding: 10px 14px; margin: 12px 0; }
 .banner .inner { max-width: 1120px; margin: 0 auto; }
@@ -106,9 +106,20 @@ def _banner(s: dict[str, Any]) -> str:
     parts.append(f"{c.get('reruns', 0)} reruns" + (f" ({c['flaky']} flaky)" if c.get("flaky") else ""))
     if c.get("collection_errors"):
         parts.append(f"{c['collection_errors']} collection errors")
+    if (s.get("smoke") or {}).get("label"):
+        parts.append(s["smoke"]["label"])
     links = [f'<a href="{_e(name)}">{_e(name)}</a>' for name in ("summary.json", s.get("junit") or "") if name]
     about = f"Kubernetes {_e(s['server_version'])} \u00b7 " if s.get("server_version") else ""
-    notices = "".join(f'<div class="meta notice">{_e(n)}</div>' for n in s.get("notices", []))
+    notes = list(s.get("notices", []))
+    notes += [f"repaired by {r['phase']}: {r['what']}" for r in s.get("repaired", [])]
+    if s.get("golden_updated"):
+        notes.insert(0, "golden files were rewritten from this run's output, not compared with it")
+    notes += [f"per-node tests left out {n['name']} ({n['reason']}), accepted with --accept-node"
+              for n in s.get("nodes_left_out", []) if n["accepted"]]
+    if s.get("nodes_out_of_scope"):
+        notes.append("out of scope of per-node tests: "
+                     + ", ".join(f"{n['name']} ({n['reason']})" for n in s["nodes_out_of_scope"]))
+    notices = "".join(f'<div class="meta notice">{_e(n)}</div>' for n in notes)
     return (
         f'<header class="banner {_e(s["verdict"])}"><div class="inner">'
         f"<h1>{_e(s['verdict'].upper())}</h1>"
@@ -132,6 +143,10 @@ def _aborted(s: dict[str, Any]) -> str:
             f"<p>{_e(a['cause'])}</p>{log}{counted}</div>")
 
 
+def _gated(skip: dict[str, Any]) -> bool:
+    return bool(skip["smoke"] or skip.get("upstream"))
+
+
 def _skips(s: dict[str, Any]) -> str:
     """What did not run comes first: a green-looking page that checked nothing is the trap."""
     skips = s.get("skips", [])
@@ -144,8 +159,9 @@ def _skips(s: dict[str, Any]) -> str:
                    + "".join(f"<li>{_e(r)}</li>" for r in reasons) + "</ul></div>")
     if skips:
         rows = "".join(
-            f'<tr><td class="id">{_e(k["nodeid"])}</td><td>{"smoke" if k["smoke"] else ""}</td>'
-            f'<td>{"accepted" if k["accepted"] else ("blocks the gate" if k["smoke"] else "allowed")}</td>'
+            f'<tr><td class="id">{_e(k["nodeid"])}</td>'
+            f'<td>{"smoke" if k["smoke"] else ("upstream" if k.get("upstream") else "")}</td>'
+            f'<td>{"accepted" if k["accepted"] else ("blocks the gate" if _gated(k) else "allowed")}</td>'
             f"<td>{_e(k['reason'])}</td></tr>"
             for k in skips
         )

@@ -32,6 +32,7 @@ class Phase:
     ok: bool = True
     stopped: bool = False  # ended early because a step beside it failed: not itself a failure
     note: str = ""
+    repaired: list[str] = field(default_factory=list)  # what the step found broken and fixed
 
     @property
     def seconds(self) -> float:
@@ -99,7 +100,7 @@ class Progress:
             "started": self.t0,
             "seconds": round(time.time() - self.t0, 2),
             "phases": [{"name": p.name, "started": p.started, "ended": p.ended, "seconds": p.seconds,
-                        "ok": p.ok, "note": p.note} for p in self.phases],
+                        "ok": p.ok, "note": p.note, "repaired": p.repaired} for p in self.phases],
         }
 
     def write_json(self, folder: Path, stem: str) -> Path:
@@ -114,4 +115,5 @@ def _forward(ph: Phase) -> None:
         from kubegate.report import current
     except ImportError:  # the report package is optional for the CLI
         return
-    current().record_phase(ph.name, ph.started, ph.ended, ok=ph.ok, note=ph.note)
+    extra = {"repaired": ph.repaired} if ph.repaired else {}
+    current().record_phase(ph.name, ph.started, ph.ended, ok=ph.ok, note=ph.note, **extra)

@@ -4,7 +4,6 @@ keeps ``latest`` honest (it moves only once summary.json and report.html exist).
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from kubegate.report.html import write_html
 from kubegate.report.results import TestResults
 from kubegate.report.run import Run
-from kubegate.report.summary import build_summary, write_summary
+from kubegate.report.summary import Asked, build_summary, write_summary
 
 
 @dataclass(frozen=True)
@@ -24,10 +23,9 @@ class Published:
 
 
 def publish(run: Run, results: TestResults | None = None, exitstatus: int = 0, junit: str | None = None,
-            accepted_skips: Sequence[str] = (), collected: int | None = None) -> Published:
+            asked: Asked | None = None, collected: int | None = None) -> Published:
     """Also usable outside pytest (the CLI passes no results), hence the defaults."""
-    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, accepted_skips,
-                            collected)
+    summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, asked or Asked(), collected)
     summary_path = write_summary(run.dir, summary)
     html_path = write_html(run.dir, summary)
     latest_error = None

@@ -54,6 +54,7 @@ class TestOutcome:
     longrepr: str = ""
     reason: str = ""  # skip / xfail reason
     smoke: bool = False  # marked `smoke`: part of the release gate, whose skips make a run incomplete
+    upstream: bool = False  # marked `upstream`: a spec e2e.test skipped is no verdict either
     cause: str = ""  # the first broken hop triage found on the failing test's path
     sections: list[tuple[str, str]] = field(default_factory=list)
     rerun_errors: list[str] = field(default_factory=list)
@@ -76,6 +77,7 @@ class TestOutcome:
             "headline": self.headline,
             "reason": self.reason,
             "smoke": self.smoke,
+            "upstream": self.upstream,
             "cause": self.cause,
         }
 
@@ -106,6 +108,7 @@ class TestResults:
     def add_report(self, report: pytest.TestReport) -> None:
         test = self._tests.setdefault(report.nodeid, TestOutcome(report.nodeid))
         test.smoke = test.smoke or "smoke" in (report.keywords or {})
+        test.upstream = test.upstream or "upstream" in (report.keywords or {})
         test.duration_s += float(report.duration or 0.0)
         start, stop = getattr(report, "start", None), getattr(report, "stop", None)
         if start is not None:

@@ -12,6 +12,7 @@ import os
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,12 @@ SERVER_FACT = "server version"
 NOTICE_FACTS = ("server version support", "publicIPs")
 #: The fact kubegate.pytest.abort records when a shared set-up failed and the run stopped.
 ABORTED_FACT = "aborted"
+#: facts the plugin records at collection (kubegate.pytest.report, kubegate.pytest.plugin): the
+#: smoke set the session collected before -m/-k and which of it was selected; the worker nodes
+#: "every node" left out, and the nodes out of its scope (control plane)
+SMOKE_FACT = "smoke selection"
+NODES_LEFT_OUT_FACT = "nodes left out"
+NODES_OUT_OF_SCOPE_FACT = "nodes out of scope"
 SUMMARY_FILE = "summary.json"
 
 
@@ -34,8 +41,22 @@ SUMMARY_FILE = "summary.json"
 #: own stop at 5; a run whose checks did not all run exits with 6.
 EXIT_OK, EXIT_NO_TESTS = 0, 5
 INCOMPLETE_EXIT = 6
+#: a run that rewrote golden files instead of comparing with them judged nothing it rewrote
+UPDATED_EXIT = 7
 #: outcomes in which a check really executed (a skip is none, whatever its reason)
 EXECUTED = ("passed", "failed", "error", "xfailed", "xpassed")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the user told the verdict: skips and left-out nodes accepted by name, the release
+    gate's stricter reading (`--gate`), and a golden-file update run (`--update-golden`)."""
+
+    accepted_skips: Sequence[str] = ()
+    accepted_nodes: Sequence[str] = ()
+    gate: bool = False
+    updated_golden: bool = False
+    fail_on_repair: bool = False
 
 
 def accepts(nodeid: str, patterns: Sequence[str]) -> bool:
@@ -47,16 +68,49 @@ def accepts(nodeid: str, patterns: Sequence[str]) -> bool:
 def skip_entries(results: TestResults, accepted: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Every skip, smoke ones first: what a reader must see before trusting a green run."""
     skips = [
-        {"nodeid": t.nodeid, "reason": t.reason, "smoke": t.smoke, "accepted": accepts(t.nodeid, accepted)}
+        {"nodeid": t.nodeid, "reason": t.reason, "smoke": t.smoke, "upstream": t.upstream,
+         "accepted": accepts(t.nodeid, accepted)}
         for t in results.tests
         if t.outcome == "skipped"
     ]
-    return sorted(skips, key=lambda s: (not s["smoke"], s["accepted"], s["nodeid"]))
+    return sorted(skips, key=lambda s: (not s["smoke"], not s["upstream"], s["accepted"], s["nodeid"]))
 
 
-def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]]) -> list[str]:
-    """Why a run that failed nothing still cannot vouch for the cluster: no check executed, or
-    the release gate (smoke) was not run whole. Accepted skips are listed, never blocking."""
+def smoke_selection(facts: dict[str, Any]) -> dict[str, Any] | None:
+    """{selected, collected, narrowed}: how much of the smoke set this run selected, from the
+    plugin's collection facts; None when nothing recorded it (a run outside pytest)."""
+    fact = facts.get(SMOKE_FACT)
+    return dict(fact) if isinstance(fact, dict) else None
+
+
+def smoke_label(sel: dict[str, Any] | None) -> str:
+    """`smoke 4/28` for a partial smoke selection, '' for a whole one (or none recorded)."""
+    if not sel or not sel.get("collected"):
+        return ""
+    partial = sel["selected"] < sel["collected"] or sel.get("narrowed")
+    if not partial:
+        return ""
+    scope = f" of {', '.join(sel['narrowed'])}" if sel.get("narrowed") else ""
+    return f"smoke {sel['selected']}/{sel['collected']}{scope}"
+
+
+def left_out_nodes(facts: dict[str, Any], accepted: Sequence[str]) -> list[dict[str, Any]]:
+    """Worker nodes per-node tests did not cover, each marked accepted or not (`--accept-node`)."""
+    return [{**n, "accepted": n["name"] in accepted} for n in facts.get(NODES_LEFT_OUT_FACT) or []]
+
+
+def repairs(records: Records) -> list[dict[str, str]]:
+    """What the bring-up found broken and fixed (a phase's `repaired`): {phase, what}."""
+    return [{"phase": p.name, "what": str(what)} for p in records.phases for what in p.attrs.get("repaired") or []]
+
+
+def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]],
+                       left_out: Sequence[dict[str, Any]] = (), smoke: dict[str, Any] | None = None,
+                       gate: bool = False) -> list[str]:
+    """Why a run that failed nothing still cannot vouch for the cluster: no check executed, the
+    release gate (smoke) was not run whole, an upstream spec was skipped by e2e.test, a worker
+    node was left out of "every node", or (`--gate`) only part of the smoke set was selected.
+    Accepted skips and nodes are listed, never blocking."""
     reasons: list[str] = []
     if not sum(counts.get(k, 0) for k in EXECUTED):
         skipped = counts.get("skipped", 0)
@@ -66,18 +120,32 @@ def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]]) -> l
     if blocking:
         reasons.append(f"{len(blocking)} smoke test{'s' * (len(blocking) != 1)} skipped "
                        "(the release gate must run whole; accept named skips with --accept-skip)")
+    upstream = [s for s in skips if s.get("upstream") and not s["smoke"] and not s["accepted"]]
+    if upstream:
+        reasons.append(f"{len(upstream)} upstream spec{'s' * (len(upstream) != 1)} skipped, so not judged "
+                       "(accept named skips with --accept-skip)")
+    nodes = [n for n in left_out if not n["accepted"]]
+    if nodes:
+        reasons.append("per-node tests left out worker node" + "s" * (len(nodes) != 1) + " "
+                       + ", ".join(f"{n['name']} ({n['reason']})" for n in nodes)
+                       + " (make it Ready and schedulable, or accept it with --accept-node NAME)")
+    label = smoke_label(smoke)
+    if gate and label:
+        reasons.append(f"--gate: {label} selected (the release gate runs the whole smoke set: no -k, no -m "
+                       "narrower than smoke, no single files)")
     return reasons
 
 
 def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] = (), failed_phases: int = 0,
-            aborted: bool = False) -> str:
+            aborted: bool = False, updated: bool = False) -> str:
     """``failed``: a test failed, so something under test is broken. ``error``: no test
     failed but something kept the run from judging (setup/teardown or collection errors, a
     failed bring-up phase, an interrupted run, pytest's own errors). ``incomplete``: nothing
     broke, but not every check that was asked for ran (see incomplete_reasons). ``passed``
     only when checks ran and passed. A failure outranks errors because it is the more
     specific, actionable finding; a run stopped by a failed set-up (``aborted``) is an error
-    whatever ran before it."""
+    whatever ran before it. ``updated``: golden files were rewritten from this run's output, so
+    the comparisons it would have judged were not made; never ``passed``."""
     if aborted:
         return "error"
     if counts.get("failed", 0):
@@ -86,6 +154,8 @@ def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] =
         return "error"
     if exitstatus not in (EXIT_OK, EXIT_NO_TESTS):
         return "error"
+    if updated:
+        return "updated"
     if incomplete or counts.get("total", 0) == 0 or exitstatus == EXIT_NO_TESTS:
         return "incomplete"
     return "passed"
@@ -102,9 +172,14 @@ def group_causes(failures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def final_exitstatus(verdict_: str, exitstatus: int) -> int:
-    """An incomplete run must fail a CI job, with a status distinct from "tests failed" (1)."""
+    """An incomplete or golden-update run must fail a CI job, each with a status distinct from
+    "tests failed" (1)."""
     if verdict_ == "incomplete" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
         return INCOMPLETE_EXIT
+    if verdict_ == "updated" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
+        return UPDATED_EXIT
+    if verdict_ == "error" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
+        return 1  # an error pytest did not see (a failed bring-up phase, a refused repair): as its setup errors
     return int(exitstatus)
 
 
@@ -171,15 +246,22 @@ def _attachment_dicts(records: Records, nodeid: str) -> list[dict[str, Any]]:
 
 def build_summary(
     run: Run, results: TestResults, exitstatus: int, finished: float, junit: str | None = None,
-    accepted_skips: Sequence[str] = (), collected: int | None = None,
+    asked: Asked | None = None, collected: int | None = None,
 ) -> dict[str, Any]:
+    asked = asked or Asked()
     records = run.records()
     counts = results.counts()
-    skips = skip_entries(results, accepted_skips)
-    incomplete = incomplete_reasons(counts, skips)
+    skips = skip_entries(results, asked.accepted_skips)
+    left_out = left_out_nodes(records.facts, asked.accepted_nodes)
+    smoke = smoke_selection(records.facts)
+    incomplete = incomplete_reasons(counts, skips, left_out, smoke, asked.gate)
     failed_phases = sum(1 for p in records.phases if p.attrs.get("ok") is False)
+    repaired = repairs(records)
+    if asked.fail_on_repair and repaired:
+        failed_phases += 1  # the user counts the rig's health as part of the verdict: an error
     aborted = records.facts.get(ABORTED_FACT) or None
-    outcome = verdict(counts, exitstatus, incomplete, failed_phases, aborted=aborted is not None)
+    outcome = verdict(counts, exitstatus, incomplete, failed_phases, aborted=aborted is not None,
+                      updated=asked.updated_golden)
     finished_tests = sum(1 for t in results.tests if t.outcome != "pending")
     rank = {name: i for i, name in enumerate(SEVERITY)}
     tests = []
@@ -236,7 +318,14 @@ def build_summary(
         "not_run": max(0, collected - finished_tests) if collected is not None else None,
         "counts": counts,
         "skips": skips,
-        "accepted_skip_patterns": list(accepted_skips),
+        "accepted_skip_patterns": list(asked.accepted_skips),
+        "smoke": {**smoke, "label": smoke_label(smoke)} if smoke else None,
+        "gate": asked.gate,
+        "golden_updated": asked.updated_golden,
+        "nodes_left_out": left_out,
+        "repaired": repaired,
+        "fail_on_repair": asked.fail_on_repair,
+        "nodes_out_of_scope": records.facts.get(NODES_OUT_OF_SCOPE_FACT) or [],
         "failures": failures,
         "causes": group_causes(failures),
         "reruns": flaky,

@@ -61,6 +61,9 @@ class Context:
     addons_applied: bool = False  # the add-ons were (re)applied: their rollout is still to wait for
     stop: Stop = field(default_factory=Stop)  # set by the first failure: side-by-side builds stop at once
     no_cache: bool = False  # rebuild every image without Docker's cache (the cold canary)
+    #: step name -> what it found broken and fixed (units restarted, ...): facts of the run, not
+    #: only progress lines, so a gate can refuse a cluster that needed repair
+    repaired: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def state(self) -> Path:
@@ -109,6 +112,7 @@ def _run(step: Step, ctx: Context, prog: Progress) -> None:
     with prog.phase(step.name) as ph, prog.ticking(step.name, (lambda: status(ctx)) if status else None):
         try:
             ph.note = step.run(ctx)
+            ph.repaired = list(ctx.repaired.get(step.name, []))
         except Cancelled as exc:
             ph.stopped, ph.note = True, str(exc)
             raise

@@ -4,13 +4,17 @@ They need no node shell, so they run on any cluster (`--cluster=existing` includ
 
 from __future__ import annotations
 
+import datetime as dt
+import time
+
 from kubegate.kube import publicip
-from kubegate.kube.kubectl import describe_state, hopeless_reason
+from kubegate.kube.kubectl import describe_state, hopeless_reason, warning_line
 from kubegate.kube.topology import is_ready
 from kubegate.triage.facts import Facts
 from kubegate.triage.finding import Finding
 
-RESTART_LIMIT = 3
+#: a restart this recent (before the walk) is current evidence; an older one is history
+RECENT_S = 300
 
 
 def service_exists(f: Facts) -> Finding:
@@ -29,11 +33,25 @@ def service_exists(f: Facts) -> Finding:
     return Finding("service", True, f"{f.path.service} {f.cluster_ip}:{f.port}, {public}")
 
 
-def backends_healthy(f: Facts) -> Finding:
-    """Selected pods exist, one is Ready, and none is crash-looping, OOM-killed or restarting."""
+def _ago(stamp: str | None, now: float) -> float | None:
+    """Seconds since an RFC 3339 time the API wrote (lastState.terminated.finishedAt)."""
+    if not stamp:
+        return None
+    try:
+        return now - dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def backends_healthy(f: Facts, now: float | None = None) -> Finding:
+    """Selected pods exist, one is Ready, and none is crash-looping or restarted recently. A
+    restart counts only within RECENT_S before the walk (the last termination's time): a
+    cumulative restartCount is history, shown beside a healthy verdict, never a cause."""
+    now = time.time() if now is None else now
     if not f.pods:
         sel = (f.service or {}).get("spec", {}).get("selector")
         return Finding("backend pods", False, f"no pod matches {f.path.service}'s selector {sel}")
+    history: list[str] = []
     for pod in f.pods:
         name = pod["metadata"]["name"]
         node = pod["spec"].get("nodeName")
@@ -42,17 +60,28 @@ def backends_healthy(f: Facts) -> Finding:
             return Finding("backend pods", False, f"{name} on {node}: {hopeless}", node, describe_state(pod))
         for cs in pod.get("status", {}).get("containerStatuses") or []:
             last = (cs.get("lastState") or {}).get("terminated") or {}
-            if last.get("reason") == "OOMKilled":
-                return Finding("backend pods", False, f"{name} on {node} was OOM-killed", node,
-                               f"restartCount {cs.get('restartCount')}")
-            if int(cs.get("restartCount", 0)) >= RESTART_LIMIT:
-                return Finding("backend pods", False, f"{name} on {node} restarted {cs['restartCount']} times", node,
-                               f"last exit: {last.get('reason', '?')} {last.get('exitCode', '')}")
+            if not last:
+                continue
+            ago = _ago(last.get("finishedAt"), now)
+            exit_ = f"{last.get('reason', '?')}, exit {last.get('exitCode', '?')}"
+            restarts = int(cs.get("restartCount", 0))
+            if ago is not None and ago <= RECENT_S:
+                what = "was OOM-killed" if last.get("reason") == "OOMKilled" else "restarted"
+                return Finding("backend pods", False, f"{name} on {node} {what} {ago:.0f} s ago ({exit_}; "
+                                                      f"{restarts} restarts in all)", node,
+                               f"lastState.terminated.finishedAt {last.get('finishedAt')}")
+            when = f"{ago / 60:.0f} min ago" if ago is not None else "at an unknown time"
+            history.append(f"{name}: {restarts} restarts, the last {when} ({exit_})")
     if not f.ready_pods():
-        return Finding("backend pods", False, f"no {f.path.service} pod is Ready "
-                                              f"({', '.join(p['metadata']['name'] for p in f.pods)})")
+        # what the kubelet says about each: its probes' own failures, the restarts' reasons
+        why = [f"{p['metadata']['name']} on {p['spec'].get('nodeName')}"
+               + (f" ({line.removeprefix('events: ')})" if (line := warning_line(f.warnings_of(p['metadata']['name'])))
+                  else "") for p in f.pods]
+        return Finding("backend pods", False, f"no {f.path.service} pod is Ready: {'; '.join(why)}",
+                       f.pods[0]["spec"].get("nodeName"), " | ".join(describe_state(p) for p in f.pods))
     return Finding("backend pods", True, ", ".join(f"{p['metadata']['name']} on {p['spec'].get('nodeName')}"
-                                                   for p in f.ready_pods()))
+                                                   for p in f.ready_pods()),
+                   evidence=("history, not a cause: " + "; ".join(history)) if history else "")
 
 
 def endpoints_match_pods(f: Facts) -> Finding:

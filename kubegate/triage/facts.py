@@ -28,6 +28,11 @@ class Facts:
     endpoints: list[Endpoint]
     nodes: dict[str, dict[str, Any]]
     errors: list[str] = field(default_factory=list)
+    #: the namespace's Warning events (Unhealthy with a probe's output, BackOff, ...), oldest first
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def warnings_of(self, pod: str) -> list[dict[str, Any]]:
+        return [e for e in self.warnings if (e.get("involvedObject") or {}).get("name") == pod]
 
     @property
     def port(self) -> int | None:
@@ -79,4 +84,7 @@ def gather(runner: Runner, path: ProbePath) -> Facts:
                           ep.get("nodeName"), s["metadata"]["name"])
                  for s in slices for ep in s.get("endpoints") or [] for addr in ep.get("addresses", [])]
     nodes = {n["metadata"]["name"]: n for n in (_json(runner, ["get", "nodes"], errors) or {}).get("items", [])}
-    return Facts(path, service, pods, endpoints, nodes, errors)
+    events = _json(runner, ["get", "events", *ns, "--field-selector", "type=Warning"], errors) or {}
+    warnings: list[dict[str, Any]] = events.get("items", [])
+    warnings.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    return Facts(path, service, pods, endpoints, nodes, errors, warnings)

@@ -3,6 +3,7 @@ answering on its pod IP. On clusters without node shells they are reported as no
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from kubegate.collect.runner import Runner
@@ -54,6 +55,27 @@ def route_to_endpoint(runner: Runner, f: Facts, node: str, ep: Endpoint) -> Find
         return Finding("route", False, f"{node} routes {ep.address} ({ep.pod} on {ep.node}) not via {ep.node} "
                                        f"({want})", node, f"`{cmd}` on {node} -> {out.splitlines()[0]}")
     return Finding("route", True, f"{node} -> {ep.address} via {ep.node}", node, out.splitlines()[0])
+
+
+def route_back(runner: Runner, f: Facts, node: str, ep: Endpoint) -> Finding:
+    """The reply's way: from the endpoint's node back to the client node's pods (its pod CIDR),
+    through that node, not the default route. A one-way route breaks every exchange as surely."""
+    back = ep.node
+    spec = f.nodes.get(node, {}).get("spec", {})
+    cidr = (spec.get("podCIDRs") or [spec.get("podCIDR")])[0] if (spec.get("podCIDRs") or spec.get("podCIDR")) else None
+    if not back or back == node or not cidr:
+        return Finding("route back", True, f"{ep.address} answers from {node} itself" if back == node
+                       else "no pod CIDR to check the way back to", back)
+    target = str(next(ipaddress.ip_network(cidr, strict=False).hosts()))
+    cmd = f"ip route get {target}"
+    ok, out = _run(runner, back, cmd)
+    want = f.node_ip(node)
+    if not ok:
+        return Finding("route back", False, f"no route from {back} back to {node}'s pods ({cidr}): {out}", back, cmd)
+    if want and f" via {want} " not in f" {out} ":
+        return Finding("route back", False, f"{back} routes {node}'s pods ({cidr}) not via {node} ({want})", back,
+                       f"`{cmd}` on {back} -> {out.splitlines()[0]}")
+    return Finding("route back", True, f"{back} -> {node}'s pods via {node}", back, out.splitlines()[0])
 
 
 def no_filter_drop(runner: Runner, f: Facts, node: str) -> Finding:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from functools import partial
 
 from kubegate.collect.runner import Runner
-from kubegate.triage import api_checks, broker_checks, node_checks
+from kubegate.triage import api_checks, broker_checks, node_checks, protocol_checks
 from kubegate.triage.facts import Facts, gather
 from kubegate.triage.finding import Finding, Triage
 from kubegate.triage.path import ProbePath
@@ -41,14 +41,18 @@ def _plan(runner: Runner, f: Facts) -> list[tuple[str, Callable[[], Finding]]]:
         address, what = (f.cluster_ip, "ClusterIP") if path.origin else (path.public_ip, "externalIP")
         steps.append(("NAT rules", lambda: node_checks.nat_rules_cover(runner, f, entry, address or "", what)))
         steps += [("route", partial(node_checks.route_to_endpoint, runner, f, entry, ep)) for ep in ready]
+        # every node pair the path uses, both ways: the client's node to each endpoint's, and back
+        steps += [("route back", partial(node_checks.route_back, runner, f, entry, ep)) for ep in ready]
     steps += [("filter rules", partial(node_checks.no_filter_drop, runner, f, node)) for node in involved]
     steps += [("backend direct", partial(node_checks.backend_answers, runner, f, ep)) for ep in ready]
+    # past the handshake (which the kernel completes even for a hung process): any cluster
+    steps += [("backend protocol", partial(protocol_checks.backend_speaks, runner, f, ep)) for ep in ready]
     if path.service == "msg":
         steps += [("credentials", partial(broker_checks.broker_accepts_secret, runner, f, ep)) for ep in ready]
     return steps
 
 
-SHELL_HOPS = ("kube-proxy", "NAT rules", "route", "filter rules", "backend direct")
+SHELL_HOPS = ("kube-proxy", "NAT rules", "route", "route back", "filter rules", "backend direct")
 
 
 def triage(runner: Runner, path: ProbePath, budget_s: float = BUDGET_S) -> Triage:

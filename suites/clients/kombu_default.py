@@ -37,7 +37,8 @@ def refusals(host: str, port: str, user: str) -> dict[str, object]:
     attempts = {
         "wrong password": {"userid": user, "password": secrets.token_urlsafe(12)},
         "default guest login": {},
-        "SASL ANONYMOUS": {"login_method": "ANONYMOUS", "transport_options": {"login_response": b""}},
+        # py-amqp takes a raw mechanism name as bytes (a str trips an assertion before any byte is sent)
+        "SASL ANONYMOUS": {"login_method": b"ANONYMOUS", "transport_options": {"login_response": b""}},
     }
     answers = {}
     for label, options in attempts.items():

@@ -37,4 +37,5 @@ class RestartStoppedUnits:
             return "all active"
         if not ctx.touched:  # a Ready written by the stopped kubelet proves nothing: wait for a new one
             ctx.started, ctx.touched = started, True
+        ctx.repaired[self.name] = [f"{r}: stopped, restarted" for r in restarted]
         return "restarted " + ", ".join(restarted)

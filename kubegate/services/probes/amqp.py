@@ -21,9 +21,7 @@ from typing import Any
 
 from .result import (
     AUTH_FAILURE,
-    CLOSED,
     MISMATCH,
-    PROTOCOL,
     ProbeResult,
     classify_failure,
     fail,
@@ -34,8 +32,12 @@ from .result import (
 
 DEFAULT_PORT = 5672
 
-# Outcomes that mean "the broker answered and said no", as opposed to no answer at all.
-REFUSAL_KINDS = frozenset({AUTH_FAILURE, CLOSED, PROTOCOL})
+# The one outcome that means "the broker answered and said no": AMQP 1.0's amqp:unauthorized-access
+# or a SASL outcome of auth failure. A reset, EOF or framing error is no refusal, whoever caused it.
+REFUSAL_KINDS = frozenset({AUTH_FAILURE})
+#: what a broker that requires SASL answers a client opening without it: its SASL protocol header
+#: (AMQP 1.0, 5.3.1), which proton reports as "Expected AMQP protocol header got: AMQP SASL layer"
+SASL_REQUIRED = "AMQP SASL layer"
 
 
 #: Unset by default: `msg` maps any hostname in the open frame to its one virtual host, as a
@@ -137,6 +139,7 @@ def probe_amqp(
             bodies.append(receiver.receive(timeout=timeout_s).body)
             receiver.accept()  # settle: the broker may now forget it
         details["receive_ms"] = round(_ms() - t, 2)
+        details["received"] = len(bodies)  # what the broker delivered, not what was asked for
 
         step = f"check {queue} is empty"
         extra = _drain(receiver, min(0.5, timeout_s))
@@ -202,7 +205,10 @@ def probe_amqp_refused(
         except Exception as exc:
             text = one_line(redact(f"{type(exc).__name__}: {exc}", [wrong]))
             kind = classify_failure(text)
-            results.append({"attempt": label, "refused": kind in REFUSAL_KINDS, "answer": kind, "detail": text,
+            if "sasl_enabled" in kwargs and SASL_REQUIRED in text:
+                kind = "SASL required"  # the broker answered the SASL-less open with its SASL header
+            refused = kind in REFUSAL_KINDS or kind == "SASL required"
+            results.append({"attempt": label, "refused": refused, "answer": kind, "detail": text,
                             "ms": round(_ms() - t, 2)})
         else:
             conn.close()
@@ -215,7 +221,9 @@ def probe_amqp_refused(
                            details=details)
     first = bad[0]
     kind = "accepted" if first["answer"] == "accepted" else first["answer"]
-    msg = f"expected the broker to refuse, got {kind}" + (f": {first['detail']}" if first["detail"] else "")
+    msg = (f"expected the broker to refuse, got {kind}" if kind == "accepted" else
+           f"not a refusal by the broker (amqp:unauthorized-access, SASL auth failure or its SASL header): {kind}") + \
+        (f": {first['detail']}" if first["detail"] else "")
     return fail("amqp-refused", target, started, _ms(), msg, action=first["attempt"],
                 kind="not refused" if kind == "accepted" else kind, details=details, secrets=[wrong])
 

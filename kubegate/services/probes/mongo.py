@@ -6,6 +6,7 @@ only `ping`, `listDatabases`, `insert` and `find`.
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from typing import Any
@@ -17,6 +18,15 @@ DEFAULT_PORT = 27017
 
 def _ms() -> float:
     return time.monotonic() * 1000.0
+
+
+def resolved(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to here (the cluster's DNS for a Service name; an address
+    resolves to itself): what a test compares with the Service, not the name it passed in."""
+    try:
+        return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)})
+    except OSError:
+        return []
 
 
 def probe_mongo(
@@ -54,6 +64,7 @@ def probe_mongo(
         t = _ms()
         client.admin.command("ping")
         details["connect_ms"] = round(_ms() - t, 2)
+        details["resolved"] = resolved(host, port)
 
         step = "listDatabases"
         t = _ms()
