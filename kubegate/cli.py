@@ -7,8 +7,10 @@ after the interrupted step has cleaned up what it created.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("--procs", type=int, default=DEFAULT_PROCS,
                     help=f"parallel e2e.test processes (default {DEFAULT_PROCS})")
     cf.add_argument("--list", action="store_true", help="print the specs the selection would run, run nothing")
+    so = sub.add_parser("soak", help="run a selection N times back to back on one healthy cluster: per test its "
+                        "failures, flip rate and causes; runs with repairs or injected faults are named, not counted")
+    so.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
+    so.add_argument("pytest_args", nargs=argparse.REMAINDER, metavar="-- PYTEST ARGS",
+                    help="the selection, as for pytest (e.g. -- suites/ -m smoke -n 4)")
     be = sub.add_parser("bench", help="time cached bring-up, the warm gate and the full suites: min/median/max")
     be.add_argument("kinds", nargs="*", default=["cached", "warm"], help="cached, warm, full, full-n4")
     be.add_argument("--runs", type=int, default=3, help="repetitions of each (default 3)")
@@ -226,6 +233,16 @@ def run(argv: Sequence[str] | None = None) -> int:
         from kubegate.upstream.cli import conformance
         return conformance(provider, state_dir(), focus=args.focus, skip=args.skip, procs=args.procs,
                            list_only=args.list)
+    elif args.command == "soak":
+        from kubegate.paths import reports_dir
+        from kubegate.soak import soak
+        pytest_args = [a for a in args.pytest_args if a != "--"] or ["suites/", "-m", "smoke"]
+        reports = reports_dir(Path.cwd())
+        result = soak(args.runs, pytest_args, reports)
+        out = reports / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        out.write_text(json.dumps({"pytest_args": pytest_args, **result.as_dict()}, indent=2) + "\n")
+        print("\n".join(result.lines()) + f"\nsoak report: {out}", flush=True)
+        return 0 if result.false_failures() == 0 else 1
     elif args.command == "bench":
         from kubegate.bench import KINDS, measure
         from kubegate.bench import line as bench_line

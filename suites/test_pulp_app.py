@@ -148,7 +148,7 @@ def _exactly_once(services: Deployment, prefix: str, ids: dict[str, float], done
 
 
 @pytest.mark.smoke
-@pytest.mark.triage("web")  # through the publicIP: a failure gets the path walked
+@pytest.mark.triage("web", "msg", "db")  # through the publicIP, then what the app depends on
 def test_tasks_complete_exactly_once_via_public_ip_https(app: App, services: Deployment, settings: Settings) -> None:
     """The smoke slice: 20 tasks over HTTPS, certificate verified against the CA."""
     prefix = f"smoke-{settings.run_id}-"
@@ -182,7 +182,7 @@ def test_exactly_once_check_sees_a_task_that_ran_twice(app: App, services: Deplo
     assert f"task {task}: 2 executions" in str(caught.value), caught.value
 
 
-@pytest.mark.triage("web")
+@pytest.mark.triage("web", "msg", "db")
 def test_throughput_and_spread_over_the_workers(app: App, services: Deployment, settings: Settings,
                                                 cluster: ClusterProvider) -> None:
     """200 tasks: all complete once, and each of the three workers, on different nodes, did some."""
@@ -210,7 +210,7 @@ def test_throughput_and_spread_over_the_workers(app: App, services: Deployment, 
         f"work ran on nodes {sorted(nodes)}; the workers are on {sorted(set(live.values()))}"
 
 
-@pytest.mark.triage("web")
+@pytest.mark.triage("web", "msg", "db")
 def test_plain_http_on_port_80(app: App, services: Deployment, settings: Settings) -> None:
     prefix = f"http-{settings.run_id}-"
     with requests.Session() as s:

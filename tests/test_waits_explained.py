@@ -45,3 +45,12 @@ def test_probe_failures_with_restarts_end_the_wait_early() -> None:
 def test_probe_failures_without_restarts_or_a_ready_pod_do_not() -> None:
     assert stuck_reason(_pod(restarts=1), _events()) == ""  # still starting, maybe
     assert stuck_reason(_pod(restarts=5, ready=True), _events()) == ""
+
+
+def test_the_restarts_reason_is_in_the_state_line() -> None:
+    from kubegate.kube.kubectl import describe_state
+    pod = {"kind": "Pod", "metadata": {"name": "msg-x"}, "spec": {"nodeName": "minion-1"}, "status": {
+        "phase": "Running", "containerStatuses": [{"name": "msg", "ready": False, "restartCount": 3,
+                                                   "state": {"running": {}},
+                                                   "lastState": {"terminated": {"reason": "Error", "exitCode": 143}}}]}}
+    assert describe_state(pod).endswith("container msg running, not ready, 3 restarts (last ended Error, exit 143)")

@@ -245,17 +245,18 @@ def stuck_reason(pod: dict[str, Any], events: list[dict[str, Any]]) -> str:
             f"{unhealthy} failed probes")
 
 
-def warning_line(events: list[dict[str, Any]], keep: int = 3) -> str:
+def warning_line(events: list[dict[str, Any]], keep: int = 3, counts: bool = True) -> str:
     """The latest distinct warnings in one line: `Unhealthy: Readiness probe failed: dial tcp ...: i/o
-    timeout (x9)`, the restarts' reason with them; '' when there are none."""
-    counts: dict[tuple[str, str], int] = {}
+    timeout (x9)`, the restarts' reason with them; '' when there are none. Without `counts` the
+    line stays the same while the warnings repeat (a cause line that groups failures)."""
+    n: dict[tuple[str, str], int] = {}
     last: dict[tuple[str, str], str] = {}
     for e in events:
         key = (str(e.get("reason", "")), " ".join(str(e.get("message", "")).split())[:200])
-        counts[key] = counts.get(key, 0) + int(e.get("count") or 1)
+        n[key] = n.get(key, 0) + int(e.get("count") or 1)
         last[key] = max(last.get(key, ""), _event_time(e))
-    latest = sorted(counts, key=lambda k: last[k])[-keep:]
-    return ("events: " + " | ".join(f"{r}: {m}" + (f" (x{counts[(r, m)]})" if counts[(r, m)] > 1 else "")
+    latest = sorted(n, key=lambda k: last[k])[-keep:]
+    return ("events: " + " | ".join(f"{r}: {m}" + (f" (x{n[(r, m)]})" if counts and n[(r, m)] > 1 else "")
                                     for r, m in latest) if latest else "")
 
 
@@ -301,7 +302,10 @@ def describe_state(obj: dict[str, Any]) -> str:
             parts.append(f"{c.get('type')}={c.get('status')}" + (f" ({detail})" if detail else ""))
     for cs in [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]:
         state = cs.get("state") or {}
+        last = (cs.get("lastState") or {}).get("terminated") or {}
         restarts = f", {cs['restartCount']} restarts" if cs.get("restartCount") else ""
+        if last:  # why the previous attempt ended: the restarts' reason
+            restarts += f" (last ended {last.get('reason', '?')}, exit {last.get('exitCode', '?')})"
         if "waiting" in state:
             w = state["waiting"]
             parts.append(f"container {cs.get('name')} waiting: {w.get('reason', '?')}"

@@ -23,7 +23,7 @@ MARKERS = (
     "nightly: everything",
     "needs_vagrant: needs the Vagrant-managed local cluster (skipped with --cluster=existing)",
     "upstream: upstream's own e2e specs (e2e.test) as a second judge; needs cluster-admin rights",
-    "triage(service): on failure, walk the path to this Service and name the cause",
+    "triage(service, ...): on failure, walk the path to each Service in turn and name the first broken hop",
 )
 #: any of these on the command line switches kubegate on, as the ini key does
 SWITCHES = ("kubegate", "cluster", "kubeconfig", "image_registry", "state_dir")

@@ -24,16 +24,19 @@ _cache_key = pytest.StashKey[dict[ProbePath, Triage]]()
 CAUSE_PROPERTY = "cause"
 
 
-def _path(item: pytest.Item) -> ProbePath | None:
+def _paths(item: pytest.Item) -> list[ProbePath]:
+    """One path per Service the marker names, in its order: `triage("web", "msg", "db")` for a test
+    whose traffic enters through web and depends on msg and db behind it."""
     marker = item.get_closest_marker("triage")
     settings = item.config.stash.get(settings_key, None)
     if marker is None or settings is None or not marker.args:
-        return None
+        return []
     callspec = getattr(item, "callspec", None)
     node = callspec.params.get("node") if callspec else None
     if node:
-        return ProbePath(settings.namespace, str(marker.args[0]), str(node))
-    return ProbePath(settings.namespace, str(marker.args[0]), None, settings.provider().public_ip)
+        return [ProbePath(settings.namespace, str(s), str(node)) for s in marker.args]
+    public_ip = settings.provider().public_ip
+    return [ProbePath(settings.namespace, str(s), None, public_ip) for s in marker.args]
 
 
 def _walk(item: pytest.Item, path: ProbePath) -> Triage:
@@ -51,11 +54,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if call.when != "call" or not report.failed:
         return
-    path = _path(item)
-    if path is None:
+    paths = _paths(item)
+    if not paths:
         return
     try:
-        result = _walk(item, path)
+        # the first path with a broken hop names the cause; all healthy: the first says so
+        walks = []
+        for path in paths:
+            walks.append((path, _walk(item, path)))
+            if walks[-1][1].first_failure is not None:
+                break
+        path, result = next(((p, r) for p, r in walks if r.first_failure is not None), walks[0])
     except Exception as exc:  # never let triage hide the test's own failure
         report.sections.append(("kubegate triage", f"triage could not run: {type(exc).__name__}: {exc}"))
         return

@@ -43,6 +43,11 @@ def _ago(stamp: str | None, now: float) -> float | None:
         return None
 
 
+def _clock(stamp: str) -> str:
+    """'19:46:57Z' of an RFC 3339 time: the day is the run's."""
+    return stamp.split("T", 1)[-1] if "T" in stamp else stamp
+
+
 def backends_healthy(f: Facts, now: float | None = None) -> Finding:
     """Selected pods exist, one is Ready, and none is crash-looping or restarted recently. A
     restart counts only within RECENT_S before the walk (the last termination's time): a
@@ -66,17 +71,22 @@ def backends_healthy(f: Facts, now: float | None = None) -> Finding:
             exit_ = f"{last.get('reason', '?')}, exit {last.get('exitCode', '?')}"
             restarts = int(cs.get("restartCount", 0))
             if ago is not None and ago <= RECENT_S:
+                # the time, not "N s ago", and the warnings without counts: every failure the same
+                # restart explains gets the same line, so they group as one cause
                 what = "was OOM-killed" if last.get("reason") == "OOMKilled" else "restarted"
-                return Finding("backend pods", False, f"{name} on {node} {what} {ago:.0f} s ago ({exit_}; "
-                                                      f"{restarts} restarts in all)", node,
-                               f"lastState.terminated.finishedAt {last.get('finishedAt')}")
+                warned = warning_line(f.warnings_of(name), counts=False).removeprefix("events: ")
+                return Finding("backend pods", False, f"{name} on {node} {what} at {_clock(last['finishedAt'])} "
+                                                      f"({exit_}; {restarts} restarts in all)"
+                                                      + (f" after: {warned}" if warned else ""), node,
+                               f"lastState.terminated.finishedAt {last.get('finishedAt')}, {ago:.0f} s before the walk")
             when = f"{ago / 60:.0f} min ago" if ago is not None else "at an unknown time"
             history.append(f"{name}: {restarts} restarts, the last {when} ({exit_})")
     if not f.ready_pods():
         # what the kubelet says about each: its probes' own failures, the restarts' reasons
         why = [f"{p['metadata']['name']} on {p['spec'].get('nodeName')}"
-               + (f" ({line.removeprefix('events: ')})" if (line := warning_line(f.warnings_of(p['metadata']['name'])))
-                  else "") for p in f.pods]
+               + (f" ({line.removeprefix('events: ')})"
+                  if (line := warning_line(f.warnings_of(p['metadata']['name']), counts=False)) else "")
+               for p in f.pods]
         return Finding("backend pods", False, f"no {f.path.service} pod is Ready: {'; '.join(why)}",
                        f.pods[0]["spec"].get("nodeName"), " | ".join(describe_state(p) for p in f.pods))
     return Finding("backend pods", True, ", ".join(f"{p['metadata']['name']} on {p['spec'].get('nodeName')}"
