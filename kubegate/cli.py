@@ -97,6 +97,13 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("--procs", type=int, default=DEFAULT_PROCS,
                     help=f"parallel e2e.test processes (default {DEFAULT_PROCS})")
     cf.add_argument("--list", action="store_true", help="print the specs the selection would run, run nothing")
+    hi = sub.add_parser("history", help="the last runs together: a test x run grid, failure and flip rates, new "
+                        "failures, still failing, flaky, phase and probe trends (from the history database)")
+    hi.add_argument("--last", type=int, default=20, help="how many runs (default 20)")
+    hi.add_argument("--test", metavar="PATTERN", help="only tests whose node id contains PATTERN or matches the glob")
+    hi.add_argument("--html", type=Path, metavar="FILE", help="also write the page as static HTML")
+    hi.add_argument("--history", metavar="PATH", help="the database (default $KUBEGATE_HISTORY, else "
+                    "history.sqlite beside the run folders)")
     so = sub.add_parser("soak", help="run a selection N times back to back on one healthy cluster: per test its "
                         "failures, flip rate and causes; runs with repairs or injected faults are named, not counted")
     so.add_argument("--runs", type=int, default=10, help="how many runs (default 10)")
@@ -233,6 +240,23 @@ def run(argv: Sequence[str] | None = None) -> int:
         from kubegate.upstream.cli import conformance
         return conformance(provider, state_dir(), focus=args.focus, skip=args.skip, procs=args.procs,
                            list_only=args.list)
+    elif args.command == "history":
+        import sqlite3
+
+        from kubegate.history import page, store, window
+        from kubegate.paths import reports_dir
+        path = store.history_path(reports_dir(Path.cwd()), args.history)
+        if not path.is_file():
+            raise KubegateError(f"history: no database at {path}: every kubegate pytest run appends to it; "
+                                "run one, or name another with --history")
+        try:
+            with store.connect(path) as db:
+                w = window.load(db, max(1, args.last), args.test)
+        except sqlite3.DatabaseError as exc:
+            raise KubegateError(f"history: cannot read {path}: {exc}") from None
+        print("\n".join(window.grid_lines(w)), flush=True)
+        if args.html:
+            print(f"history page: {page.write(w, args.html)}")
     elif args.command == "soak":
         from kubegate.paths import reports_dir
         from kubegate.soak import soak

@@ -119,7 +119,7 @@ def test_passing_run_has_passed_verdict(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(CONFTEST)
     pytester.makepyfile("def test_a():\n    pass\n")
     pytester.runpytest("--reports-dir", "out").assert_outcomes(passed=1)
-    [run_dir] = [p for p in (pytester.path / "out").iterdir() if not p.is_symlink()]
+    [run_dir] = [p for p in (pytester.path / "out").iterdir() if p.is_dir() and not p.is_symlink()]
     s = _summary(run_dir)
     assert (s["verdict"], s["exitstatus"], s["counts"]["passed"], s["failures"]) == ("passed", 0, 1, [])
     assert (run_dir / "junit.xml").is_file()
@@ -210,7 +210,7 @@ def test_latest_points_at_newest_run(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_a():\n    pass\n")
     pytester.runpytest()
     pytester.runpytest()
-    runs = [p for p in (pytester.path / "reports").iterdir() if not p.is_symlink()]
+    runs = [p for p in (pytester.path / "reports").iterdir() if p.is_dir() and not p.is_symlink()]
     assert len(runs) == 2
     newest = max(runs, key=lambda p: json.loads((p / "run.json").read_text())["started"])
     assert os.readlink(pytester.path / "reports" / "latest") == newest.name

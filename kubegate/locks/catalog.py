@@ -37,7 +37,8 @@ class MavenLock:
 Lock = NpmLock | PipLock | MavenLock
 
 LOCKS: tuple[Lock, ...] = (
-    PipLock("host package", "cluster/host/requirements.txt", ("pyproject.toml",), extras=("suites", "xdist", "dev")),
+    PipLock("host package", "cluster/host/requirements.txt", ("pyproject.toml",),
+            extras=("suites", "xdist", "reruns", "dev")),
     PipLock("host package build", "cluster/host/build-requirements.txt", ("pyproject.toml",),
             constraint="cluster/host/requirements.txt", build_system=True),
     NpmLock("mongosh (client image and host)", "cluster/workloads/client/mongosh"),

@@ -71,6 +71,15 @@ def add_options(parser: pytest.Parser) -> None:
     g.addoption("--fail-on-repair", action="store_true", default=False,
                 help="anything the bring-up had to repair (a stopped kubelet restarted, ...) makes the run an "
                      "ERROR: for gates that count the cluster's own health as part of the verdict")
+    g.addoption("--flaky-blocks", action="store_true", default=False,
+                help="a test that passes only after --reruns makes the run FAILED (default: it is FLAKY in the "
+                     "verdict line and the history, listed first, and does not block)")
+    g.addoption("--history", default=None, metavar="PATH",
+                help="the run history database every run appends to (default $KUBEGATE_HISTORY, else "
+                     "history.sqlite beside the run folders); read it with `kubegate history`")
+    g.addoption("--keep-runs", type=int, default=30, metavar="N",
+                help="keep the newest N run folders under the reports dir, remove older finished ones "
+                     "(default 30; 0 keeps all; the history keeps their summaries)")
     g.addoption("--update-golden", action="store_true", default=False,
                 help="rewrite suites/golden/*.txt from this run's (normalised) output instead of comparing; the "
                      "run's verdict is then UPDATED (exit 7), never PASSED")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import platform
+import sqlite3
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,12 @@ from typing import Any
 import pytest
 
 import kubegate
+from kubegate.history import store, window
+from kubegate.history.store import history_path
 from kubegate.paths import reports_dir
 from kubegate.report import fmt
 from kubegate.report.active import activate, deactivate
+from kubegate.report.prune import prune_runs
 from kubegate.report.publish import Published, publish
 from kubegate.report.results import TestResults
 from kubegate.report.run import RUN_DIR_ENV, RUN_ID_ENV, Run
@@ -113,6 +118,47 @@ class _WorkerHooks:
         deactivate(self.run)
 
 
+def earlier_runs(config: pytest.Config, run: Run, results: TestResults, last: int = 19) -> dict[str, Any] | None:
+    """The history report.html shows beside this run: failed and flaky tests' earlier outcomes."""
+    path = history_path(run.dir.parent, config.getoption("history", None))
+    if not path.is_file():
+        return None
+    named = {t.nodeid for t in results.tests if t.outcome in ("failed", "error") or t.reruns}
+    try:
+        with store.connect(path) as db:
+            return window.for_report(window.load(db, last), named)
+    except (sqlite3.Error, OSError):
+        return None  # the history is a view beside the verdict, never a reason to lose the report
+
+
+def keep_history(config: pytest.Config, run: Run, summary: dict[str, Any], exitstatus: int) -> list[str]:
+    """Append the run to the history database and prune old run folders; never fails the run
+    (a locked or unwritable database is a line in the terminal, not an error)."""
+    lines = []
+    root = run.dir.parent
+    path = history_path(root, config.getoption("history", None))
+    try:
+        store.record(path, summary, revision=_revision(config.invocation_params.dir),
+                     cluster=config.getoption("cluster", None) or "vagrant", interrupted=exitstatus == 2)
+        lines.append(f"history: {path} (kubegate history)")
+    except (sqlite3.Error, OSError) as exc:
+        lines.append(f"history: could not record this run in {path}: {exc}")
+    removed = prune_runs(root, int(config.getoption("keep_runs", None) or 0), run.run_id)
+    if removed:
+        lines.append(f"pruned {len(removed)} run folder{'s' * (len(removed) != 1)} beyond --keep-runs "
+                     f"{config.getoption('keep_runs')}: {removed[0]}{' ...' if len(removed) > 1 else ''}")
+    return lines
+
+
+def _revision(where: Path) -> str | None:
+    try:
+        proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=where, capture_output=True, text=True,
+                              timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None
+
+
 def narrowed_args(config: pytest.Config) -> list[str]:
     """The session's file or test-id arguments: a smoke set collected from them is not the suite's
     whole one (a directory or a package argument collects all of it)."""
@@ -131,6 +177,7 @@ class _ControllerHooks(_WorkerHooks):
         self.results = TestResults()
         self.collected: int | None = None  # tests selected to run (after -m/-k), once known
         self.published: Published | None = None
+        self.kept: list[str] = []  # what keeping the history and pruning said, for the terminal
         # Children (xdist workers, a `kubegate` CLI a test starts) join the run through these.
         self.saved_env = {name: os.environ.get(name) for name in (RUN_DIR_ENV, RUN_ID_ENV)}
         os.environ[RUN_DIR_ENV] = str(run.dir)
@@ -163,10 +210,13 @@ class _ControllerHooks(_WorkerHooks):
                       accepted_nodes=self.config.getoption("accept_node", None) or [],
                       gate=bool(self.config.getoption("gate", False)),
                       updated_golden=bool(self.config.getoption("update_golden", False)),
-                      fail_on_repair=bool(self.config.getoption("fail_on_repair", False)))
-        self.published = publish(self.run, self.results, int(exitstatus), junit, asked, collected=self.collected)
+                      fail_on_repair=bool(self.config.getoption("fail_on_repair", False)),
+                      flaky_blocks=bool(self.config.getoption("flaky_blocks", False)))
+        self.published = publish(self.run, self.results, int(exitstatus), junit, asked, collected=self.collected,
+                                 history=earlier_runs(self.config, self.run, self.results))
         # pytest returns session.exitstatus after this hook: an incomplete run must not exit 0.
         session.exitstatus = self.published.summary["exitstatus"]
+        self.kept = keep_history(self.config, self.run, self.published.summary, int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         published = self.published
@@ -181,10 +231,16 @@ class _ControllerHooks(_WorkerHooks):
         tr.write(s["verdict"].upper(), bold=True, **color)
         reruns = f"{c['reruns']} reruns" + (f" ({c['flaky']} passed only after rerun)" if c["flaky"] else "")
         partial = smoke_label(s.get("smoke"))
+        flaky = f", {c['flaky']} flaky" if c["flaky"] else ""  # passed only after a rerun: never a plain pass
         tr.write_line(
-            f"  ({c['passed']} passed, {c['failed']} failed, {c['error']} errors, {c['skipped']} skipped, {reruns})"
-            + (f"  {partial}" if partial else "") + f"  exit status {s['exitstatus']}"
+            f"  ({c['passed'] - c['flaky']} passed{flaky}, {c['failed']} failed, {c['error']} errors, "
+            f"{c['skipped']} skipped, {reruns})" + (f"  {partial}" if partial else "")
+            + f"  exit status {s['exitstatus']}"
         )
+        for r in s.get("reruns", []):  # listed first: a test that fails one run in N is news
+            if r["outcome"] in ("passed", "xpassed"):
+                tr.write_line(f"flaky: {r['nodeid']} passed only after {r['reruns']} rerun{'s' * (r['reruns'] != 1)}"
+                              + (" (--flaky-blocks: the run FAILED)" if s.get("flaky_blocks") else ""), yellow=True)
         if s.get("golden_updated"):
             tr.write_line("updated: golden files were rewritten from this run's output, not compared; review "
                           "`git diff suites/golden` and run again without --update-golden", yellow=True, bold=True)
@@ -219,6 +275,8 @@ class _ControllerHooks(_WorkerHooks):
             tr.write_line("phases: " + ", ".join(f"{p['name']} {fmt.duration(p['duration_s'])}" for p in recorded))
         tr.write_line(f"run {s['run_id']} took {fmt.duration(s['duration_s'])}")
         tr.write_line(f"report: {self._show(published.html_path)}")
+        for line in self.kept:
+            tr.write_line(line)
         if published.latest_error:
             tr.write_line(f"could not update {self.run.dir.parent / 'latest'}: {published.latest_error}", yellow=True)
         else:

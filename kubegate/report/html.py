@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from kubegate.history.page import strip, trend_svg
 from kubegate.report import fmt
 from kubegate.report.timeline import gantt_svg
 
@@ -273,12 +274,31 @@ def _facts(s: dict[str, Any]) -> str:
     return f"<h2>Facts</h2><table>{rows}</table>" + (f"<h2>Run diagnostics</h2>{run_att}" if run_att else "")
 
 
+def _history(s: dict[str, Any]) -> str:
+    """Each failed or flaky test's outcomes over the earlier runs and this one, and the phases'
+    trend with this run last: is it new, does it come and go, did something get slower."""
+    h = s.get("history")
+    if not h or not h.get("runs"):
+        return ""
+    mine = {t["nodeid"]: ("flaky" if t["outcome"] == "passed" and t.get("reruns") else t["outcome"])
+            for t in s.get("tests", [])}
+    rows = "".join(f'<tr><td class="id">{_e(n)}</td><td>{strip([*h["tests"].get(n, [None] * len(h["runs"])), o])}'
+                   f"</td></tr>" for n, o in sorted(mine.items()) if o in ("failed", "error", "flaky"))
+    own = {p["name"]: p["duration_s"] for p in s.get("phases", []) if p["kind"] in ("phase", "suite")}
+    phases = {name: [*values, own.get(name)] for name, values in h.get("phases", {}).items()}
+    runs = len(h["runs"]) + 1
+    table = (f"<table><tr><th>test</th><th>last {runs} runs, this one last</th></tr>{rows}</table>" if rows
+             else "<p>No test failed or needed a rerun in this run.</p>")
+    return f"<h2>History</h2>{table}<h3>Phases over the last {runs} runs</h3>{trend_svg(phases, runs)}"
+
+
 def render(summary: dict[str, Any]) -> str:
     body = "\n".join(
         [
             _aborted(summary),
             _skips(summary),
             _failures(summary),
+            _history(summary),
             _reruns(summary),
             _timeline(summary),
             _probes(summary),

@@ -23,9 +23,12 @@ class Published:
 
 
 def publish(run: Run, results: TestResults | None = None, exitstatus: int = 0, junit: str | None = None,
-            asked: Asked | None = None, collected: int | None = None) -> Published:
-    """Also usable outside pytest (the CLI passes no results), hence the defaults."""
+            asked: Asked | None = None, collected: int | None = None,
+            history: dict[str, Any] | None = None) -> Published:
+    """Also usable outside pytest (the CLI passes no results), hence the defaults. `history`: the
+    earlier runs' view for report.html's history strips (kubegate.history.window.for_report)."""
     summary = build_summary(run, results or TestResults(), exitstatus, time.time(), junit, asked or Asked(), collected)
+    summary["history"] = history
     summary_path = write_summary(run.dir, summary)
     html_path = write_html(run.dir, summary)
     latest_error = None

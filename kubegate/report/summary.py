@@ -57,6 +57,7 @@ class Asked:
     gate: bool = False
     updated_golden: bool = False
     fail_on_repair: bool = False
+    flaky_blocks: bool = False  # a pass only after reruns fails the run (default: listed first, not blocking)
 
 
 def accepts(nodeid: str, patterns: Sequence[str]) -> bool:
@@ -137,7 +138,7 @@ def incomplete_reasons(counts: dict[str, int], skips: list[dict[str, Any]],
 
 
 def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] = (), failed_phases: int = 0,
-            aborted: bool = False, updated: bool = False) -> str:
+            aborted: bool = False, updated: bool = False, flaky_blocks: bool = False) -> str:
     """``failed``: a test failed, so something under test is broken. ``error``: no test
     failed but something kept the run from judging (setup/teardown or collection errors, a
     failed bring-up phase, an interrupted run, pytest's own errors). ``incomplete``: nothing
@@ -148,7 +149,7 @@ def verdict(counts: dict[str, int], exitstatus: int, incomplete: Sequence[str] =
     the comparisons it would have judged were not made; never ``passed``."""
     if aborted:
         return "error"
-    if counts.get("failed", 0):
+    if counts.get("failed", 0) or (flaky_blocks and counts.get("flaky", 0)):
         return "failed"
     if counts.get("error", 0) or counts.get("collection_errors", 0) or counts.get("pending", 0) or failed_phases:
         return "error"
@@ -178,6 +179,8 @@ def final_exitstatus(verdict_: str, exitstatus: int) -> int:
         return INCOMPLETE_EXIT
     if verdict_ == "updated" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
         return UPDATED_EXIT
+    if verdict_ == "failed" and exitstatus == EXIT_OK:
+        return 1  # a failure pytest did not count as one: a flaky test under --flaky-blocks
     if verdict_ == "error" and exitstatus in (EXIT_OK, EXIT_NO_TESTS):
         return 1  # an error pytest did not see (a failed bring-up phase, a refused repair): as its setup errors
     return int(exitstatus)
@@ -261,7 +264,7 @@ def build_summary(
         failed_phases += 1  # the user counts the rig's health as part of the verdict: an error
     aborted = records.facts.get(ABORTED_FACT) or None
     outcome = verdict(counts, exitstatus, incomplete, failed_phases, aborted=aborted is not None,
-                      updated=asked.updated_golden)
+                      updated=asked.updated_golden, flaky_blocks=asked.flaky_blocks)
     finished_tests = sum(1 for t in results.tests if t.outcome != "pending")
     rank = {name: i for i, name in enumerate(SEVERITY)}
     tests = []
@@ -325,6 +328,7 @@ def build_summary(
         "nodes_left_out": left_out,
         "repaired": repaired,
         "fail_on_repair": asked.fail_on_repair,
+        "flaky_blocks": asked.flaky_blocks,
         "nodes_out_of_scope": records.facts.get(NODES_OUT_OF_SCOPE_FACT) or [],
         "failures": failures,
         "causes": group_causes(failures),
