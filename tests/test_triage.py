@@ -235,3 +235,19 @@ def test_a_restart_is_explained_by_the_kubelets_warnings_recorded_with_msgs_netw
         "msg-t98w6 on minion-1 restarted at 19:46:59Z (Error, exit 143; 1 restarts in all) after: Unhealthy: "
         "Liveness probe failed: dial tcp 10.246.1.17:5672: i/o timeout | Unhealthy: Readiness probe failed: dial "
         "tcp 10.246.1.17:5672: i/o timeout"), found
+
+
+def test_a_pod_that_is_not_ready_is_named_with_its_node_and_the_probes_own_failure() -> None:
+    """The same recording, as triage saw msg while its network still dropped everything: not Ready
+    (the one field changed from the recording), no restart yet within the walk's window."""
+    from kubegate.triage import api_checks
+    from kubegate.triage.facts import Facts
+    pods = _load("pods-msg-netns.json")["items"]
+    for c in pods[0]["status"]["conditions"]:
+        if c["type"] == "Ready":
+            c["status"] = "False"
+    events = [e for e in _load("events-msg-netns.json")["items"] if "Readiness" in e["message"]]
+    facts = Facts(ProbePath("pulp", "msg", "minion-2"), None, pods, [], {}, [], events)
+    found = api_checks.backends_healthy(facts, now=dt.datetime(2026, 12, 3, 20, 0, tzinfo=dt.UTC).timestamp())
+    assert found.summary == ("no msg pod is Ready: msg-t98w6 on minion-1 (Unhealthy: Readiness probe failed: dial tcp "
+                             "10.246.1.17:5672: i/o timeout)"), found
