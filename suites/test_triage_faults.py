@@ -55,9 +55,14 @@ def _recovered(what: str, check: Callable[[], bool]) -> None:
         pytest.fail(str(exc), pytrace=False)
 
 
+def _live_pod(k: Kubectl, service: str) -> dict[str, Any]:
+    """The service's pod that is not being deleted (the faults below act on it)."""
+    return next(p for p in k.get_json("pods", "-l", f"name={service}")["items"]
+                if not p["metadata"].get("deletionTimestamp"))
+
+
 def _db_node(k: Kubectl) -> str:
-    pods = [p for p in k.get_json("pods", "-l", "name=db")["items"] if not p["metadata"].get("deletionTimestamp")]
-    return str(pods[0]["spec"]["nodeName"])
+    return str(_live_pod(k, "db")["spec"]["nodeName"])
 
 
 @pytest.fixture
@@ -156,8 +161,7 @@ HANG_UP_RULE = "INPUT -p tcp --dport 5672 --tcp-flags PSH PSH -j REJECT --reject
 @contextlib.contextmanager
 def msg_hangs_up(cluster: ClusterProvider, services_kubectl: Kubectl) -> Iterator[str]:
     """The reset rule inside msg's pod network namespace (entered through its sandbox's pid)."""
-    pod = next(p for p in services_kubectl.get_json("pods", "-l", "name=msg")["items"]
-               if not p["metadata"].get("deletionTimestamp"))
+    pod = _live_pod(services_kubectl, "msg")
     node, netns = _netns(cluster, pod)
     cluster.node_shell(node, f"{netns} iptables -I {HANG_UP_RULE}")
     try:
@@ -203,8 +207,7 @@ def frozen(cluster: ClusterProvider, k: Kubectl, service: str) -> Iterator[tuple
     """(pod, node) of `service` with its container frozen (`runc pause`: the cgroup freezer): the
     process hangs, and the kernel still completes every TCP handshake on its port, so the pod
     stays Ready (a tcpSocket readiness probe) and `backend direct` passes."""
-    pod = next(p for p in k.get_json("pods", "-l", f"name={service}")["items"]
-               if not p["metadata"].get("deletionTimestamp"))
+    pod = _live_pod(k, service)
     node, name, ns = pod["spec"]["nodeName"], pod["metadata"]["name"], pod["metadata"]["namespace"]
     labels = f"--label io.kubernetes.pod.name={name} --label io.kubernetes.pod.namespace={ns}"
     cid = cluster.node_shell(node, f"sudo crictl ps -q {labels}").split()[0]
@@ -248,8 +251,7 @@ def test_pod_with_a_broken_network_is_named(cluster: ClusterProvider, services: 
                                             services_kubectl: Kubectl, clients: dict[str, str]) -> None:
     """msg's own network namespace drops everything inbound: the kubelet's probes time out, the
     pod leaves the endpoints, and the cause names the pod, its node and the probe's own failure."""
-    pod = next(p for p in services_kubectl.get_json("pods", "-l", "name=msg")["items"]
-               if not p["metadata"].get("deletionTimestamp"))
+    pod = _live_pod(services_kubectl, "msg")
     name = pod["metadata"]["name"]
     node, netns = _netns(cluster, pod)
     rule = "INPUT -j DROP"

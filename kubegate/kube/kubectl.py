@@ -190,7 +190,7 @@ class Kubectl:
             items: list[dict[str, Any]] = json.loads(res.stdout).get("items", [])
         except ValueError:
             return []
-        return sorted(items, key=_event_time)
+        return sorted(items, key=event_time)
 
     def _observed(self, what: list[str], sel: list[str]) -> str:
         state = self.run_e("get", *what, *sel, "-o", "json", timeout=30)
@@ -207,7 +207,7 @@ class Kubectl:
         shown = []
         for item in items[:5]:
             line = describe_state(item)
-            if str(item.get("kind", "Pod")) == "Pod" and not _ready(item):
+            if str(item.get("kind", "Pod")) == "Pod" and not is_ready(item):
                 warned = warning_line(self.warnings(item))  # why the kubelet thinks it is not Ready
                 line += f"; {warned}" if warned else ""
             shown.append(line)
@@ -220,12 +220,14 @@ STUCK_RESTARTS = 2
 STUCK_UNHEALTHY = 3
 
 
-def _ready(pod: dict[str, Any]) -> bool:
+def is_ready(obj: dict[str, Any]) -> bool:
+    """A node's or a pod's Ready condition is True."""
     return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+               for c in (obj.get("status") or {}).get("conditions") or [])
 
 
-def _event_time(event: dict[str, Any]) -> str:
+def event_time(event: dict[str, Any]) -> str:
+    """An event's latest time as the API writes it (RFC 3339 sorts as text)."""
     return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or "")
 
 
@@ -254,7 +256,7 @@ def warning_line(events: list[dict[str, Any]], keep: int = 3, counts: bool = Tru
     for e in events:
         key = (str(e.get("reason", "")), " ".join(str(e.get("message", "")).split())[:200])
         n[key] = n.get(key, 0) + int(e.get("count") or 1)
-        last[key] = max(last.get(key, ""), _event_time(e))
+        last[key] = max(last.get(key, ""), event_time(e))
     latest = sorted(n, key=lambda k: last[k])[-keep:]
     return ("events: " + " | ".join(f"{r}: {m}" + (f" (x{n[(r, m)]})" if counts and n[(r, m)] > 1 else "")
                                     for r, m in latest) if latest else "")

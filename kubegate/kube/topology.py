@@ -14,6 +14,7 @@ from typing import Any
 
 from kubegate.errors import KubegateError
 from kubegate.kube.kubectl import Kubectl
+from kubegate.kube.kubectl import is_ready as is_ready  # re-exported: "Ready" is read here by most callers
 
 #: taints that keep ordinary pods (the suites' clients) off a node
 BLOCKING_EFFECTS = ("NoSchedule", "NoExecute")
@@ -28,12 +29,6 @@ class NodeInfo:
     internal_ip: str | None
     pod_cidrs: tuple[str, ...]
     kubelet_version: str
-
-
-def is_ready(obj: dict[str, Any]) -> bool:
-    """A node's or a pod's Ready condition is True."""
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in obj.get("status", {}).get("conditions") or [])
 
 
 def is_schedulable(node: dict[str, Any]) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kubegate.collect.runner import Runner
+from kubegate.kube.kubectl import event_time
 from kubegate.kube.topology import is_ready
 from kubegate.triage.path import ProbePath
 
@@ -86,5 +87,5 @@ def gather(runner: Runner, path: ProbePath) -> Facts:
     nodes = {n["metadata"]["name"]: n for n in (_json(runner, ["get", "nodes"], errors) or {}).get("items", [])}
     events = _json(runner, ["get", "events", *ns, "--field-selector", "type=Warning"], errors) or {}
     warnings: list[dict[str, Any]] = events.get("items", [])
-    warnings.sort(key=lambda e: str(e.get("lastTimestamp") or e.get("eventTime") or ""))
+    warnings.sort(key=event_time)
     return Facts(path, service, pods, endpoints, nodes, errors, warnings)
