@@ -53,7 +53,8 @@ class VagrantMachines:
                 with ThreadPoolExecutor(max_workers=len(names)) as pool:
                     list(pool.map(lambda n: v.up(vm_name=n), names))
         except subprocess.CalledProcessError as exc:
-            raise KubegateError(f"vagrant up failed ({exc.returncode}); see {self.logs / 'vagrant-up.log'}") from None
+            log = self.logs / "vagrant-up.log"
+            raise KubegateError(f"vagrant up failed ({exc.returncode}): {log_tail(log, 3)}; full log: {log}") from None
 
     def destroy(self, names: list[str] | None = None) -> None:
         log = self.logs / "vagrant-destroy.log"
@@ -65,8 +66,7 @@ class VagrantMachines:
                 v.destroy(vm_name=name)
         except subprocess.CalledProcessError:
             # e.g. another vagrant command holds the machines' lock (a second `kubegate down`)
-            tail = log.read_text(errors="replace").strip().splitlines()[-3:] if log.is_file() else []
-            raise KubegateError(f"vagrant destroy failed: {' | '.join(t.strip() for t in tail)}; full log: {log}; "
+            raise KubegateError(f"vagrant destroy failed: {log_tail(log, 3)}; full log: {log}; "
                                 "when no other kubegate or vagrant command runs, try `kubegate down` again") from None
 
     def provision(self, name: str) -> None:
@@ -74,11 +74,17 @@ class VagrantMachines:
         try:
             self._vagrant(log.name).provision(vm_name=name)
         except subprocess.CalledProcessError:
-            tail = log.read_text(errors="replace").strip().splitlines()[-2:] if log.is_file() else []
-            raise KubegateError(f"provisioning {name} failed: {' | '.join(tail)}; full log: {log}") from None
+            raise KubegateError(f"provisioning {name} failed: {log_tail(log, 2)}; full log: {log}") from None
 
     def ssh_config(self) -> str:
         return str(self._vagrant("vagrant-ssh-config.log").ssh_config())
+
+
+def log_tail(log: Path, lines: int) -> str:
+    """A failed call's last words on one line: Vagrant ends its output with the error (a
+    provisioner's failing command, a lock held), which CI logs should show without the file."""
+    text = log.read_text(errors="replace") if log.is_file() else ""
+    return " | ".join(t.strip() for t in text.strip().splitlines()[-lines:] if t.strip()) or "(no output)"
 
 
 HEADER = "# -*- mode: ruby -*-\n# kubegate's cluster state directory"

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from kubegate import mutex
 from kubegate.kube.kubectl import Kubectl
-from kubegate.paths import cluster_dir, reports_dir
+from kubegate.paths import cluster_dir, dist_dir, reports_dir
 from kubegate.report.progress import Progress
 from kubegate.rig import host_sysctls
 from kubegate.rig.bringup import Context, Plan, bring_up
-from kubegate.rig.machines import ssh, strays
+from kubegate.rig.machines import diskspace, ssh, strays
 from kubegate.rig.machines.backend import MachineBackend
 from kubegate.rig.machines.stamps import Stamps
 from kubegate.rig.spec import ClusterSpec
@@ -135,6 +135,9 @@ class LocalMachines:
         """minion -> the docker volume holding its containerd store, named after this checkout."""
         tag = ssh.short_hash(str(self.root))
         return {m.name: f"kubegate-{tag}-{m.name}-containerd" for m in self.spec.minions}
+
+    def require_disk_room(self) -> None:
+        diskspace.require_room(self.root, list(self.containerd_volumes().values()), dist_dir() / "images")
 
     def ensure_containerd_volumes(self) -> None:
         strays.ensure_volumes(self.root, list(self.containerd_volumes().values()))
