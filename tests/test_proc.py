@@ -76,9 +76,15 @@ def test_an_interrupt_in_the_waiting_thread_stops_the_workers_commands(tmp_path:
     import threading
 
     stop = Stop()
+    # A shell without job control starts background jobs with SIGINT ignored, and Python then
+    # installs no KeyboardInterrupt handler: this test asks for Python's own, as a terminal has it.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # as a terminal's Ctrl-C
     started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        side_by_side(lambda n: run(["sleep", "60"], log=tmp_path / f"{n}.log", stop=stop), [1, 2], stop)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            side_by_side(lambda n: run(["sleep", "60"], log=tmp_path / f"{n}.log", stop=stop), [1, 2], stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - started < 15
     assert stop.is_set() and stop.reason == "interrupted"
