@@ -54,3 +54,48 @@ def test_the_restarts_reason_is_in_the_state_line() -> None:
                                                    "state": {"running": {}},
                                                    "lastState": {"terminated": {"reason": "Error", "exitCode": 143}}}]}}
     assert describe_state(pod).endswith("container msg running, not ready, 3 restarts (last ended Error, exit 143)")
+
+
+def test_a_wait_on_pods_ends_early_when_a_pod_they_need_cannot_become_ready() -> None:
+    """The app's workers are not Ready while msg's network drops everything: their own probes
+    fail without restarts, but msg restarts with failing probes, so waiting longer only repeats it."""
+    from kubegate.kube.kubectl import Kubectl, KubectlResult, WaitTimeout
+
+    worker = {"metadata": {"name": "pulp-worker-x"}, "status": {"phase": "Running", "containerStatuses": [
+        {"name": "worker", "ready": False, "restartCount": 0, "state": {"running": {}}}]}}
+    msg = {"metadata": {"name": "msg-x"}, "status": {"phase": "Running", "containerStatuses": [
+        {"name": "msg", "ready": False, "restartCount": 3, "state": {"running": {}}}]}}
+    unhealthy = {"reason": "Unhealthy", "count": 5, "type": "Warning",
+                 "message": "Readiness probe failed: dial tcp 10.246.3.3:5672: i/o timeout"}
+    asked: list[tuple[str, ...]] = []
+
+    class Scripted(Kubectl):
+        def run_e(self, *args: str, stdin: str | None = None, timeout: float = 120) -> KubectlResult:
+            asked.append(args)
+            if args[0] == "wait":
+                return KubectlResult(args, 1, "", "error: timed out waiting for the condition on pods/x", 3.0)
+            if args[:2] == ("get", "events"):
+                out = {"items": [unhealthy] if "involvedObject.kind=Pod,involvedObject.name=msg-x,type=Warning"
+                       in args else []}
+            else:
+                out = {"items": [msg] if "name in (db,msg)" in args else [worker]}
+            return KubectlResult(args, 0, json.dumps(out), "", 0.1)
+
+    k = Scripted(Path("/nonexistent"), namespace="pulp")
+    try:
+        k.wait("pod", "condition=Ready", timeout=180, selector="name=pulp-worker", needs="name in (db,msg)")
+    except WaitTimeout as exc:
+        assert "it cannot come true: it needs pod/msg-x: container msg not ready after 3 restarts and 5 failed " \
+               "probes" in str(exc), exc
+        assert "dial tcp 10.246.3.3:5672: i/o timeout" in str(exc)
+    else:
+        raise AssertionError("the wait should have ended early")
+    assert sum(a[0] == "wait" for a in asked) == 1, "it ended after the first slice"
+    k2 = Scripted(Path("/nonexistent"), namespace="pulp")
+    msg["status"]["containerStatuses"][0]["restartCount"] = 1  # type: ignore[index]  # still starting, maybe
+    asked.clear()
+    try:
+        k2.wait("pod", "condition=Ready", timeout=4, selector="name=pulp-worker", needs="name in (db,msg)")
+    except WaitTimeout as exc:
+        assert "needs" not in str(exc)
+    assert sum(a[0] == "wait" for a in asked) >= 2, "a pod it needs that may still start does not end the wait"

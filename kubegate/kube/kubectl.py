@@ -111,12 +111,16 @@ class Kubectl:
             raise KubectlError(result)
         return result
 
-    def wait(self, target: str, condition: str, timeout: float = 120, *, selector: str | None = None) -> None:
+    def wait(self, target: str, condition: str, timeout: float = 120, *, selector: str | None = None,
+             needs: str | None = None) -> None:
         """`kubectl wait`; on failure, raise naming the condition, the object and its last observed state.
 
         kubectl's own message ("timed out waiting for the condition on pods/x") names neither
         why the pod is not Ready nor where it is, so the object is read once more and its
-        phase, unmet conditions and container states go into the message.
+        phase, unmet conditions and container states go into the message. `needs` selects the pods
+        the waited ones depend on (the app's workers on msg): when one of those can never become
+        Ready, the waited pods' readiness probes fail for as long as the time-out lasts, and the
+        wait ends early naming the pod they need instead.
         """
         sel = ["-l", selector] if selector else []
         what = [target] if target else []
@@ -133,6 +137,9 @@ class Kubectl:
             if not any(t in res.stderr for t in RETRYABLE):
                 break  # a usage or permission error: no later slice will differ; report it below
             hopeless = self._hopeless(what, sel)
+            if not hopeless and needs:
+                needed = self._hopeless(["pods"], ["-l", needs])
+                hopeless = f"it needs {needed}" if needed else ""
             if hopeless:
                 ns = f" in namespace {self.namespace}" if self.namespace else ""
                 raise WaitTimeout(f"gave up after {time.monotonic() - started:.0f}s of {int(timeout)}s waiting for "

@@ -75,7 +75,8 @@ def wait_ready_pods(k: Kubectl, name: str, want: int, timeout: float = 180) -> N
 
     def enough() -> bool | None:
         nonlocal ready
-        k.wait("pod", "condition=Ready", timeout=max(5.0, deadline - time.monotonic()), selector=f"name={name}")
+        k.wait("pod", "condition=Ready", timeout=max(5.0, deadline - time.monotonic()), selector=f"name={name}",
+               needs=f"name in ({','.join(SERVICES)})")
         pods = k.get_json("pods", "-l", f"name={name}")["items"]
         ready = [p for p in pods if not p["metadata"].get("deletionTimestamp") and topology.is_ready(p)]
         return True if len(ready) >= want else None
