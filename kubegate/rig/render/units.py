@@ -17,10 +17,12 @@ def _unit(description: str, exec_start: list[str], *, after: str = "network-onli
           pre: list[str] | None = None, extra: str = "") -> str:
     """A long-running service restarted on failure: components wait for each other by retrying."""
     cmd = " \\\n  ".join(exec_start)
-    lines = ["[Unit]", f"Description={description}", f"Wants={after}", f"After={after}", "",
-             "[Service]"]
+    # No start limit (a [Unit] key: systemd ignores it under [Service]): a component waiting for
+    # another, the controller-manager for the API server's RBAC, may fail five times in ten seconds.
+    lines = ["[Unit]", f"Description={description}", f"Wants={after}", f"After={after}", "StartLimitIntervalSec=0",
+             "", "[Service]"]
     lines += [f"ExecStartPre={p}" for p in pre or []]
-    lines += [f"ExecStart={cmd}", "Restart=always", "RestartSec=2", "StartLimitIntervalSec=0"]
+    lines += [f"ExecStart={cmd}", "Restart=always", "RestartSec=2"]
     if extra:
         lines.append(extra)
     lines += ["", "[Install]", "WantedBy=multi-user.target", ""]

@@ -15,13 +15,15 @@ class RestartStoppedUnits:
 
     @staticmethod
     def _restart(ctx: Context, node: str) -> list[str]:
-        """One ssh per node: start the units that are not active, report which."""
+        """One ssh per node: start the units that are stopped (inactive or failed), report which.
+        A unit systemd is about to restart (`activating`: a controller-manager that started before
+        the API server's RBAC and exited) is not stopped: starting it is no repair."""
         units_file = ctx.state / "nodes" / node / "units"
         units = units_file.read_text().split() if units_file.is_file() else []
         if not units:
             return []
-        script = (f"for u in {' '.join(units)}; do systemctl is-active --quiet $u || "
-                  "{ sudo systemctl start $u && echo $u; }; done; true")
+        script = (f"for u in {' '.join(units)}; do case $(systemctl is-active $u) in "
+                  "active|activating|reloading) ;; *) sudo systemctl start $u && echo $u;; esac; done; true")
         try:
             out = ctx.machines.node_shell(node, script, timeout=60)
         except KubegateError as exc:
