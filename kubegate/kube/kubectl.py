@@ -142,8 +142,9 @@ class Kubectl:
                 hopeless = f"it needs {needed}" if needed else ""
             if hopeless:
                 ns = f" in namespace {self.namespace}" if self.namespace else ""
+                subject = f"{target} with {selector}" if target and selector else target or selector
                 raise WaitTimeout(f"gave up after {time.monotonic() - started:.0f}s of {int(timeout)}s waiting for "
-                                  f"{condition} on {target or selector}{ns}: it cannot come true: {hopeless}")
+                                  f"{condition} on {subject}{ns}: it cannot come true: {hopeless}")
         else:
             left = max(1, int(timeout - (time.monotonic() - started)))
             res = self.run_e("wait", *what, *sel, f"--for={condition}", f"--timeout={left}s", timeout=left + 30)
