@@ -34,9 +34,14 @@ def test_d(): pass
 """
 
 
-def _summary(pytester: pytest.Pytester) -> dict[str, object]:
+def _run_dir(pytester: pytest.Pytester) -> Path:
+    """The one run folder (reports/ also holds `latest` and history.sqlite, in no set order)."""
     [run_dir] = [p for p in (pytester.path / "reports").iterdir() if p.is_dir() and not p.is_symlink()]
-    data: dict[str, object] = json.loads((run_dir / "summary.json").read_text())
+    return run_dir
+
+
+def _summary(pytester: pytest.Pytester) -> dict[str, object]:
+    data: dict[str, object] = json.loads((_run_dir(pytester) / "summary.json").read_text())
     return data
 
 
@@ -55,8 +60,7 @@ def test_a_failed_bring_up_stops_the_run_with_one_error(pytester: pytest.Pyteste
     assert s["aborted"] == {"stage": "bring-up", "log": "/tmp/image-client.log", "cause": (
         "building image client failed at Step 9/18 (RUN npm ci): TypeError: boom (in webidl-conversions); "
         "full log: /tmp/image-client.log")}
-    html = next(p for p in (pytester.path / "reports").iterdir() if not p.is_symlink()) / "report.html"
-    assert "bring-up failed; the run stopped" in html.read_text()
+    assert "bring-up failed; the run stopped" in (_run_dir(pytester) / "report.html").read_text()
 
 
 def test_a_later_process_of_the_run_stops_without_trying_again(pytester: pytest.Pytester, tmp_path: Path) -> None:
