@@ -124,6 +124,9 @@ class Kubectl:
         """
         sel = ["-l", selector] if selector else []
         what = [target] if target else []
+        # What the messages name: the waited objects and where.
+        subject = f"{target} with {selector}" if target and selector else target or f"objects with {selector}"
+        ns = f" in namespace {self.namespace}" if self.namespace else ""
         started = time.monotonic()
         # Pods are waited for in slices: between them, a reason the condition can never come true
         # (a crash loop, an image that cannot be had, a pod no node can take) ends the wait early.
@@ -141,8 +144,6 @@ class Kubectl:
                 needed = self._hopeless(["pods"], ["-l", needs])
                 hopeless = f"it needs {needed}" if needed else ""
             if hopeless:
-                ns = f" in namespace {self.namespace}" if self.namespace else ""
-                subject = f"{target} with {selector}" if target and selector else target or selector
                 raise WaitTimeout(f"gave up after {time.monotonic() - started:.0f}s of {int(timeout)}s waiting for "
                                   f"{condition} on {subject}{ns}: it cannot come true: {hopeless}")
         else:
@@ -152,10 +153,6 @@ class Kubectl:
                 return
         err = res.stderr.strip().splitlines()
         why = err[-1].removeprefix("error: ") if err else f"kubectl wait exited {res.returncode}"
-        subject = target or f"objects with {selector}"
-        if target and selector:
-            subject = f"{target} with {selector}"
-        ns = f" in namespace {self.namespace}" if self.namespace else ""
         # An early exit (no matching objects, a bad condition) is not a time-out; say which.
         spent = time.monotonic() - started
         waited = (f"waited {int(timeout)}s" if spent >= timeout - 1
