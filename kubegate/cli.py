@@ -262,7 +262,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         from kubegate.soak import soak
         pytest_args = [a for a in args.pytest_args if a != "--"] or ["suites/", "-m", "smoke"]
         reports = reports_dir(Path.cwd())
-        result = soak(args.runs, pytest_args, reports)
+        result = soak(args.runs, pytest_args)
         out = reports / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
         out.write_text(json.dumps({"pytest_args": pytest_args, **result.as_dict()}, indent=2) + "\n")
         print("\n".join(result.lines()) + f"\nsoak report: {out}", flush=True)

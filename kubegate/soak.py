@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
+from kubegate.report.run import RECEIPT_ENV
 
 BAD = ("failed", "error")
 
@@ -77,15 +80,20 @@ class Soak:
 
     def lines(self) -> list[str]:
         out = [f"soak: {len(self.runs)} runs, {self.false_failures()} false failures on a healthy cluster"]
-        for r in self.runs:
-            flag = f"  NOT HEALTHY: {'; '.join(r['unhealthy'])}" if r["unhealthy"] else ""
-            out.append(f"  run {r['run_id']}: {str(r['verdict']).upper()} in {r['seconds']} s{flag}")
+        out += [f"  {run_line(r)}" for r in self.runs]
         flaky = [t for t in self.tests.values() if t.failures]
         out.append(f"tests that failed at least once: {len(flaky)} of {len(self.tests)}")
         for t in sorted(flaky, key=lambda t: (-t.failures, t.nodeid)):
             out.append(f"  {t.nodeid}: {t.failures}/{len(t.outcomes)} failed, flip rate {t.flip_rate:.2f}")
             out += [f"    {c}" for c in t.causes[:5]]
         return out
+
+
+def run_line(run: dict[str, Any]) -> str:
+    """One run's verdict, counts and health: printed as each run ends, so a long soak is not silent."""
+    counts = ", ".join(f"{n} {k}" for k, n in run["counts"].items() if n and k != "total")
+    flag = f"  NOT HEALTHY: {'; '.join(run['unhealthy'])}" if run["unhealthy"] else ""
+    return f"run {run['run_id']}: {str(run['verdict']).upper()} in {run['seconds']} s ({counts or 'no tests'}){flag}"
 
 
 def unhealthy_reasons(summary: dict[str, Any]) -> list[str]:
@@ -97,28 +105,39 @@ def unhealthy_reasons(summary: dict[str, Any]) -> list[str]:
     return reasons
 
 
-def _latest_summary(reports: Path, after: float) -> dict[str, Any]:
-    path = reports / "latest" / "summary.json"
+def _own_summary(receipt: Path, after: float) -> dict[str, Any]:
+    """The summary of the run this soak started, found through its receipt: not `latest`,
+    which another pytest session in the same reports dir may have claimed meanwhile."""
+    try:
+        path = Path(receipt.read_text().strip()) / "summary.json"
+    except OSError:
+        raise KubegateError("soak: the run named no run folder (did pytest start, with kubegate's plugin? "
+                            "see its output above)") from None
     try:
         summary: dict[str, Any] = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise KubegateError(f"soak: the run wrote no readable {path}: {exc}") from None
     if float(summary.get("started", 0)) < after:
-        raise KubegateError(f"soak: {path} is an older run's; did pytest start? (see its output above)")
+        raise KubegateError(f"soak: {path} is an older run's")
     return summary
 
 
-def soak(runs: int, pytest_args: Sequence[str], reports: Path) -> Soak:
+def soak(runs: int, pytest_args: Sequence[str]) -> Soak:
     """Run `python -m pytest ARGS` `runs` times, each to its end (a failure does not stop the soak)."""
     if runs < 1:
         raise KubegateError("soak: --runs must be at least 1")
     result = Soak()
-    for i in range(runs):
-        started = time.time()
-        print(f"soak: run {i + 1} of {runs}: pytest {' '.join(pytest_args)}", flush=True)
-        proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args],
-                              check=False, stdout=subprocess.DEVNULL)
-        if proc.returncode in (2, 3, 4) and not (reports / "latest" / "summary.json").is_file():
-            raise KubegateError(f"soak: pytest exited {proc.returncode} (interrupted, internal or usage error)")
-        result.add(_latest_summary(reports, started - 1), time.time() - started)
+    with tempfile.TemporaryDirectory(prefix="kubegate-soak-") as tmp:
+        receipt = Path(tmp) / "run"
+        env = {**os.environ, RECEIPT_ENV: str(receipt)}
+        for i in range(runs):
+            started = time.time()
+            receipt.unlink(missing_ok=True)
+            print(f"soak: run {i + 1} of {runs}: pytest {' '.join(pytest_args)}", flush=True)
+            proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *pytest_args],
+                                  check=False, stdout=subprocess.DEVNULL, env=env)
+            if proc.returncode in (2, 3, 4) and not receipt.is_file():
+                raise KubegateError(f"soak: pytest exited {proc.returncode} (interrupted, internal or usage error)")
+            result.add(_own_summary(receipt, started - 1), time.time() - started)
+            print(f"soak: {run_line(result.runs[-1])}", flush=True)
     return result

@@ -3,9 +3,16 @@ were not on a healthy cluster (pure logic over summary.json shapes the report wr
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from typing import Any
 
-from kubegate.soak import Soak
+import pytest
+
+from kubegate.soak import Soak, run_line, soak
+
+pytest_plugins = ["pytester"]
 
 
 def _summary(run: str, outcomes: dict[str, str], **extra: Any) -> dict[str, Any]:
@@ -36,3 +43,27 @@ def test_runs_with_repairs_or_injected_faults_are_named_and_not_counted() -> Non
                                                 ["faults injected: hung db"]]
     assert s.false_failures() == 0
     assert any("NOT HEALTHY: repaired by node units" in line for line in s.lines())
+
+
+def test_each_run_gets_one_line_with_its_verdict_and_counts() -> None:
+    s = Soak()
+    s.add(_summary("r0", {"t::a": "failed", "t::b": "passed"}), 12.34)
+    assert run_line(s.runs[0]) == "run r0: FAILED in 12.3 s (1 failed)"
+    s.add({**_summary("r1", {}), "counts": {}}, 1)
+    assert run_line(s.runs[1]) == "run r1: PASSED in 1 s (no tests)"
+
+
+def test_a_soak_reads_its_own_run_not_the_one_latest_names(pytester: pytest.Pytester) -> None:
+    """Found by soaking while another session ran in the same checkout: `latest` names the
+    newest-started run, and the soak counted that session's 3 tests as its own run."""
+    pytester.makeconftest('pytest_plugins = ["kubegate.pytest.report"]\n')
+    pytester.makepyfile(test_a="def test_a():\n    pass\n")
+    other = pytester.path / "reports" / "20990101-000000-0000"  # started after the soak's run
+    other.mkdir(parents=True)
+    later = {"run_id": other.name, "started": time.time() + 3600}
+    (other / "run.json").write_text(json.dumps(later))
+    (other / "summary.json").write_text(json.dumps({**later, "verdict": "passed", "counts": {"passed": 3},
+                                                    "tests": [{"nodeid": "other::t", "outcome": "passed"}]}))
+    os.symlink(other.name, pytester.path / "reports" / "latest")
+    result = soak(1, ["test_a.py"])
+    assert result.runs[0]["counts"]["passed"] == 1 and list(result.tests) == ["test_a.py::test_a"]

@@ -27,7 +27,7 @@ from kubegate.report.active import activate, deactivate
 from kubegate.report.prune import prune_runs
 from kubegate.report.publish import Published, publish
 from kubegate.report.results import TestResults
-from kubegate.report.run import RUN_DIR_ENV, RUN_ID_ENV, Run
+from kubegate.report.run import RUN_DIR_ENV, RUN_ID_ENV, Run, write_receipt
 from kubegate.report.summary import SMOKE_FACT, Asked, smoke_label
 
 RUN_KEY = pytest.StashKey[Run]()
@@ -216,6 +216,7 @@ class _ControllerHooks(_WorkerHooks):
                                  history=earlier_runs(self.config, self.run, self.results))
         # pytest returns session.exitstatus after this hook: an incomplete run must not exit 0.
         session.exitstatus = self.published.summary["exitstatus"]
+        write_receipt(self.run.dir)
         self.kept = keep_history(self.config, self.run, self.published.summary, int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

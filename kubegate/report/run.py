@@ -33,6 +33,9 @@ ATTACHMENTS_DIR = "attachments"
 # test) can join the run without being told explicitly.
 RUN_DIR_ENV = "KUBEGATE_RUN_DIR"
 RUN_ID_ENV = "KUBEGATE_RUN_ID"
+# Set by a parent that starts pytest and must read that run's own folder (`kubegate soak`):
+# `latest` names the newest-started run in the reports dir, which may be another session's.
+RECEIPT_ENV = "KUBEGATE_RUN_RECEIPT"
 
 
 def new_run_id(at: datetime | None = None) -> str:
@@ -61,6 +64,13 @@ def _started_of(run_dir: Path) -> float:
         return float(json.loads((run_dir / META_FILE).read_text(encoding="utf-8"))["started"])
     except (OSError, ValueError, KeyError, TypeError):
         return float("-inf")
+
+
+def write_receipt(run_dir: Path) -> None:
+    """Tell the parent that asked (``RECEIPT_ENV``) which folder is this run's."""
+    receipt = os.environ.get(RECEIPT_ENV)
+    if receipt:
+        _write_atomic(Path(receipt), f"{run_dir}\n")
 
 
 class Run:
