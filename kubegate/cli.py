@@ -258,14 +258,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         if args.html:
             print(f"history page: {page.write(w, args.html)}")
     elif args.command == "soak":
+        from kubegate.history.store import history_path
         from kubegate.paths import reports_dir
-        from kubegate.soak import soak
+        from kubegate.soak import earlier_failures, soak
         pytest_args = [a for a in args.pytest_args if a != "--"] or ["suites/", "-m", "smoke"]
         reports = reports_dir(Path.cwd())
         result = soak(args.runs, pytest_args)
+        before = earlier_failures(result, history_path(reports))
         out = reports / f"soak-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        out.write_text(json.dumps({"pytest_args": pytest_args, **result.as_dict()}, indent=2) + "\n")
-        print("\n".join(result.lines()) + f"\nsoak report: {out}", flush=True)
+        out.write_text(json.dumps({"pytest_args": pytest_args, **result.as_dict(), "history": before}, indent=2)
+                       + "\n")
+        print("\n".join([*result.lines(), *before]) + f"\nsoak report: {out}", flush=True)
         return 0 if result.false_failures() == 0 else 1
     elif args.command == "bench":
         from kubegate.bench import KINDS, measure

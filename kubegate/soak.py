@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kubegate.errors import KubegateError
+from kubegate.history import store, window
 from kubegate.report.run import RECEIPT_ENV
 
 BAD = ("failed", "error")
@@ -141,3 +142,26 @@ def soak(runs: int, pytest_args: Sequence[str]) -> Soak:
             result.add(_own_summary(receipt, started - 1), time.time() - started)
             print(f"soak: {run_line(result.runs[-1])}", flush=True)
     return result
+
+
+def earlier_failures(result: Soak, db_path: Path, last: int = 20) -> list[str]:
+    """What the run history says of the soaked tests before the soak: a test that passed every
+    soak run but failed in the gate last week is still a suspect the soak alone would hide."""
+    if not db_path.is_file():
+        return [f"no run history at {db_path}: only this soak's runs are counted"]
+    soaked = {r["run_id"] for r in result.runs}
+    with store.connect(db_path) as db:
+        w = window.load(db, last=last + len(soaked))
+    keep = [i for i, r in enumerate(w.runs) if r["run_id"] not in soaked][-last:]
+    lines = []
+    for t in w.tests:
+        if t.nodeid not in result.tests:
+            continue
+        ran = [(w.runs[i]["run_id"], t.outcomes[i]) for i in keep if t.outcomes[i] is not None]
+        bad = [run_id for run_id, o in ran if o in BAD or o == "flaky"]
+        if bad:
+            lines.append(f"  {t.nodeid}: failed or flaky in {len(bad)} of its {len(ran)} earlier runs, last in "
+                         f"{bad[-1]}: {t.causes.get(bad[-1], '') or '(passed after a rerun)'}")
+    head = (f"before this soak ({len(keep)} earlier runs in {db_path}): "
+            f"{len(lines)} of these tests failed or were flaky")
+    return [head, *lines]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from kubegate.soak import Soak, run_line, soak
+from kubegate.soak import Soak, earlier_failures, run_line, soak
 
 pytest_plugins = ["pytester"]
 
@@ -67,3 +67,19 @@ def test_a_soak_reads_its_own_run_not_the_one_latest_names(pytester: pytest.Pyte
     os.symlink(other.name, pytester.path / "reports" / "latest")
     result = soak(1, ["test_a.py"])
     assert result.runs[0]["counts"]["passed"] == 1 and list(result.tests) == ["test_a.py::test_a"]
+
+
+def test_the_history_names_soaked_tests_that_failed_before_the_soak(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["kubegate.pytest.report"]\n')
+    db = pytester.path / "reports" / "history.sqlite"
+    assert earlier_failures(Soak(), db) == [f"no run history at {db}: only this soak's runs are counted"]
+    pytester.makepyfile(test_f="def test_f():\n    assert False, 'broken last week'\n",
+                        test_g="def test_g():\n    pass\n")
+    pytester.runpytest_subprocess()
+    pytester.makepyfile(test_f="def test_f():\n    pass\n")
+    result = soak(2, ["test_f.py"])
+    assert result.false_failures() == 0
+    lines = earlier_failures(result, db)
+    assert lines[0] == f"before this soak (1 earlier runs in {db}): 1 of these tests failed or were flaky"
+    assert lines[1].startswith("  test_f.py::test_f: failed or flaky in 1 of its 1 earlier runs, last in ")
+    assert "broken last week" in lines[1] and len(lines) == 2  # test_g was not soaked
