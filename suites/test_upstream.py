@@ -17,15 +17,16 @@ import pytest
 from kubegate.fixtures.cluster import holding
 
 from kubegate import mutex
-from kubegate.paths import cluster_dir, reports_dir
+from kubegate.paths import cluster_dir
 from kubegate.providers.base import ClusterProvider
 from kubegate.pytest.settings import Settings
 from kubegate.report import current
 from kubegate.report.progress import Progress
+from kubegate.report.run import ATTACHMENTS_DIR, Run
 from kubegate.rig import versions
 from kubegate.rig.build import gobuild
 from kubegate.runs.once import once_per_run
-from kubegate.upstream.ginkgo import DEFAULT_PROCS, FOCUS, SKIP, SpecResult, dry_run, exact
+from kubegate.upstream.ginkgo import DEFAULT_PROCS, FOCUS, SKIP, TMP_LISTING, SpecResult, dry_run, exact
 from kubegate.upstream.judge import judge, load
 
 pytestmark = [pytest.mark.upstream, pytest.mark.nightly]
@@ -47,8 +48,8 @@ def test_spec_list_is_upstreams_selection_for_this_minor() -> None:
 
 
 @pytest.fixture(scope="module")
-def upstream(cluster: ClusterProvider, settings: Settings) -> tuple[dict[str, SpecResult], Path]:
-    out = reports_dir(settings.root) / settings.run_id / "attachments" / "upstream"
+def upstream(cluster: ClusterProvider, settings: Settings, kubegate_run: Run) -> tuple[dict[str, SpecResult], Path]:
+    out = kubegate_run.dir / ATTACHMENTS_DIR / "upstream"  # the run's own folder, wherever --reports-dir put it
     marker = settings.run_marker("upstream")
 
     def first() -> list[SpecResult]:
@@ -80,3 +81,12 @@ def test_upstream_spec(spec: str, upstream: tuple[dict[str, SpecResult], Path], 
         current().attach(request.node.nodeid, out / "junit_01.xml", "upstream JUnit")
         current().attach(request.node.nodeid, out / "e2e.log", "upstream log")
         pytest.fail(f"upstream: {result.message}", pytrace=False)
+
+
+def test_upstreams_temporary_files_go_to_the_runs_own_directory(upstream: tuple[dict[str, SpecResult], Path]) -> None:
+    """kubectl's specs leave a directory per kuberc and per proxy socket (15 a run on 1.37), which
+    piled up in the host's /tmp run after run; e2e.test now gets a TMPDIR of its own, removed after
+    it. Its listing is empty if e2e.test wrote to the host's /tmp instead."""
+    _, out = upstream
+    left = (out / TMP_LISTING).read_text().split()
+    assert left, f"e2e.test wrote nothing to the TMPDIR it was given ({out / TMP_LISTING}): did it get it?"

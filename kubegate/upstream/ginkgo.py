@@ -7,14 +7,34 @@ failure message, and is kept beside kubegate's report.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import subprocess
+import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kubegate.errors import KubegateError
+
+#: the names e2e.test left in its own temporary directory, one per line, kept beside its log
+TMP_LISTING = "e2e-tmp-entries.txt"
+
+
+@contextlib.contextmanager
+def private_tmp() -> Iterator[str]:
+    """A TMPDIR of e2e.test's own, removed after it: its kubectl specs make directories (a kuberc,
+    a proxy socket, a `kubectl cp` target) in TMPDIR and never remove them, and even building the
+    spec tree (dry run, --list-images) makes two. In the host's /tmp they piled up run after run."""
+    with tempfile.TemporaryDirectory(prefix="kubegate-e2e-") as tmp:
+        yield tmp
+
+
+def e2e_env(tmp: str) -> dict[str, str]:
+    return {**os.environ, "TMPDIR": tmp}
 
 #: what kubegate's judge runs by default (issue 12's selection)
 FOCUS = (r"\[sig-network\] Services .*\[Conformance\]",
@@ -56,12 +76,14 @@ def run(bins: Path, kubeconfig: Path, out: Path, *, focus: str, skip: str, procs
     if context:
         cmd.append(f"--context={context}")
     started = time.monotonic()
-    with log.open("w") as fh:
+    with log.open("w") as fh, private_tmp() as tmp:
         try:
             subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout_s + 120, check=False,
-                           cwd=out)
+                           cwd=out, env=e2e_env(tmp))
         except subprocess.TimeoutExpired:
             raise KubegateError(f"upstream specs did not finish within {timeout_s + 120:.0f} s; log: {log}") from None
+        finally:
+            (out / TMP_LISTING).write_text("".join(f"{name}\n" for name in sorted(os.listdir(tmp))))
     if not junit.is_file():
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         raise KubegateError(f"e2e.test wrote no {junit.name} after {time.monotonic() - started:.0f} s: "
@@ -72,11 +94,10 @@ def run(bins: Path, kubeconfig: Path, out: Path, *, focus: str, skip: str, procs
 
 def dry_run(bins: Path, *, focus: str, skip: str) -> list[str]:
     """The spec texts a selection names, without a cluster (ginkgo's dry run)."""
-    import tempfile
-    with tempfile.TemporaryDirectory(prefix="kubegate-e2e-list-") as tmp:
+    with private_tmp() as tmp:
         proc = subprocess.run([str(bins / "e2e.test"), "--provider=skeleton", "--ginkgo.dry-run",
                                f"--ginkgo.focus={focus}", f"--ginkgo.skip={skip}", f"--report-dir={tmp}"],
-                              capture_output=True, text=True, check=False, cwd=tmp)
+                              capture_output=True, text=True, check=False, cwd=tmp, env=e2e_env(tmp))
         junit = Path(tmp) / "junit_01.xml"
         if not junit.is_file():
             raise KubegateError(f"e2e.test --ginkgo.dry-run failed: {proc.stdout.strip()[-300:]}")
