@@ -429,3 +429,18 @@ def test_repairs_are_listed_and_fail_on_repair_makes_them_an_error(pytester: pyt
     result = pytester.runpytest("--fail-on-repair")
     assert result.ret != 0
     result.stdout.fnmatch_lines(["verdict: ERROR*", "repaired by node units: *(--fail-on-repair: an ERROR)"])
+
+
+def test_one_run_one_id_for_its_objects_and_its_report_folder(pytestconfig: pytest.Config, kubegate_run: Run) -> None:
+    """This very session: kubegate's settings label namespaces, markers and test data with their
+    run id, and the report folder must carry the same one (`kubegate sweep --run <id>` of the id
+    the report shows; upstream's attachments in the run's own folder). They used to differ."""
+    from kubegate.pytest.settings import settings_key
+    assert pytestconfig.stash[settings_key].run_id == kubegate_run.run_id == kubegate_run.dir.name
+
+
+def test_a_wanted_run_id_already_taken_gets_a_fresh_one(tmp_path: Path) -> None:
+    first = Run.create(tmp_path, run_id="20990101-000000-abcd")
+    assert first.run_id == "20990101-000000-abcd"
+    second = Run.create(tmp_path, run_id="20990101-000000-abcd")
+    assert second.run_id != first.run_id and second.dir.is_dir()

@@ -22,6 +22,7 @@ import kubegate
 from kubegate.history import store, window
 from kubegate.history.store import history_path
 from kubegate.paths import reports_dir
+from kubegate.pytest.settings import settings_key
 from kubegate.report import fmt
 from kubegate.report.active import activate, deactivate
 from kubegate.report.prune import prune_runs
@@ -54,7 +55,8 @@ def pytest_configure(config: pytest.Config) -> None:
         run = Run.join(workerinput[WORKERINPUT_RUN_DIR], origin=str(workerinput.get("workerid", "worker")))
         config.pluginmanager.register(_WorkerHooks(run), PLUGIN_NAME)
     else:
-        run = Run.create(_reports_root(config))
+        settings = config.stash.get(settings_key, None)  # absent when this module is used on its own
+        run = Run.create(_reports_root(config), run_id=settings.run_id if settings else None)
         if hasattr(config.option, "xmlpath") and not config.option.xmlpath:
             config.option.xmlpath = str(run.dir / "junit.xml")
         run.add_fact("python", sys.version.split()[0])

@@ -17,6 +17,7 @@ from kubegate.kube import publicip
 from kubegate.paths import STATE_ENV, cluster_dir, state_dir
 from kubegate.providers import make_provider
 from kubegate.providers.base import ClusterProvider
+from kubegate.report.run import new_run_id
 from kubegate.rig import versions
 from kubegate.services.deploy import DEFAULT_NAMESPACE
 
@@ -97,9 +98,7 @@ def _run_id(config: pytest.Config) -> str:
     worker = getattr(config, "workerinput", None)
     if worker and "kubegate_run_id" in worker:
         return str(worker["kubegate_run_id"])
-    import secrets
-    import time
-    rid = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+    rid = new_run_id()
     os.environ["KUBEGATE_RUN_ID"] = rid  # inherited by xdist workers
     return rid
 

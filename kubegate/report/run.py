@@ -87,12 +87,15 @@ class Run:
         return f"Run({self.run_id!r}, origin={self.origin!r}, dir={str(self.dir)!r})"
 
     @classmethod
-    def create(cls, reports_root: str | Path, origin: str = "controller") -> Run:
+    def create(cls, reports_root: str | Path, origin: str = "controller", run_id: str | None = None) -> Run:
+        """``run_id``: the id the session already labels its objects with (kubegate's settings),
+        so the report folder, namespaces and markers of one run carry one id; a fresh one if taken."""
         root = Path(reports_root).absolute()
         root.mkdir(parents=True, exist_ok=True)
         started = time.time()
+        wanted = [run_id] if run_id else []
         for _ in range(50):
-            run_id = new_run_id(datetime.fromtimestamp(started, UTC))
+            run_id = wanted.pop() if wanted else new_run_id(datetime.fromtimestamp(started, UTC))
             run_dir = root / run_id
             try:
                 run_dir.mkdir()
