@@ -25,7 +25,7 @@ from kubegate.errors import KubegateError
 from kubegate.history import store, window
 from kubegate.report.run import RECEIPT_ENV
 
-BAD = ("failed", "error")
+BAD = window.BAD
 
 
 @dataclass

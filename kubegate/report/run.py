@@ -93,9 +93,9 @@ class Run:
         root = Path(reports_root).absolute()
         root.mkdir(parents=True, exist_ok=True)
         started = time.time()
-        wanted = [run_id] if run_id else []
-        for _ in range(50):
-            run_id = wanted.pop() if wanted else new_run_id(datetime.fromtimestamp(started, UTC))
+        wanted = run_id
+        for attempt in range(50):
+            run_id = wanted if attempt == 0 and wanted else new_run_id(datetime.fromtimestamp(started, UTC))
             run_dir = root / run_id
             try:
                 run_dir.mkdir()

@@ -25,16 +25,14 @@ TMP_LISTING = "e2e-tmp-entries.txt"
 
 
 @contextlib.contextmanager
-def private_tmp() -> Iterator[str]:
-    """A TMPDIR of e2e.test's own, removed after it: its kubectl specs make directories (a kuberc,
-    a proxy socket, a `kubectl cp` target) in TMPDIR and never remove them, and even building the
-    spec tree (dry run, --list-images) makes two. In the host's /tmp they piled up run after run."""
+def private_tmp() -> Iterator[dict[str, str]]:
+    """The environment for e2e.test, with a TMPDIR of its own removed after it: its kubectl specs
+    make directories (a kuberc, a proxy socket, a `kubectl cp` target) in TMPDIR and never remove
+    them, and even building the spec tree (dry run, --list-images) makes two. In the host's /tmp
+    they piled up run after run."""
     with tempfile.TemporaryDirectory(prefix="kubegate-e2e-") as tmp:
-        yield tmp
+        yield {**os.environ, "TMPDIR": tmp}
 
-
-def e2e_env(tmp: str) -> dict[str, str]:
-    return {**os.environ, "TMPDIR": tmp}
 
 #: what kubegate's judge runs by default (issue 12's selection)
 FOCUS = (r"\[sig-network\] Services .*\[Conformance\]",
@@ -76,14 +74,14 @@ def run(bins: Path, kubeconfig: Path, out: Path, *, focus: str, skip: str, procs
     if context:
         cmd.append(f"--context={context}")
     started = time.monotonic()
-    with log.open("w") as fh, private_tmp() as tmp:
+    with log.open("w") as fh, private_tmp() as env:
         try:
             subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, timeout=timeout_s + 120, check=False,
-                           cwd=out, env=e2e_env(tmp))
+                           cwd=out, env=env)
         except subprocess.TimeoutExpired:
             raise KubegateError(f"upstream specs did not finish within {timeout_s + 120:.0f} s; log: {log}") from None
         finally:
-            (out / TMP_LISTING).write_text("".join(f"{name}\n" for name in sorted(os.listdir(tmp))))
+            (out / TMP_LISTING).write_text("".join(f"{name}\n" for name in sorted(os.listdir(env["TMPDIR"]))))
     if not junit.is_file():
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         raise KubegateError(f"e2e.test wrote no {junit.name} after {time.monotonic() - started:.0f} s: "
@@ -94,10 +92,11 @@ def run(bins: Path, kubeconfig: Path, out: Path, *, focus: str, skip: str, procs
 
 def dry_run(bins: Path, *, focus: str, skip: str) -> list[str]:
     """The spec texts a selection names, without a cluster (ginkgo's dry run)."""
-    with private_tmp() as tmp:
+    with private_tmp() as env:
+        tmp = env["TMPDIR"]
         proc = subprocess.run([str(bins / "e2e.test"), "--provider=skeleton", "--ginkgo.dry-run",
                                f"--ginkgo.focus={focus}", f"--ginkgo.skip={skip}", f"--report-dir={tmp}"],
-                              capture_output=True, text=True, check=False, cwd=tmp, env=e2e_env(tmp))
+                              capture_output=True, text=True, check=False, cwd=tmp, env=env)
         junit = Path(tmp) / "junit_01.xml"
         if not junit.is_file():
             raise KubegateError(f"e2e.test --ginkgo.dry-run failed: {proc.stdout.strip()[-300:]}")

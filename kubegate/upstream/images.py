@@ -17,7 +17,7 @@ from pathlib import Path
 from kubegate.errors import KubegateError
 from kubegate.paths import dist_dir
 from kubegate.rig.build.images import BASE_REF, folder_hash, image_id
-from kubegate.upstream.ginkgo import e2e_env, private_tmp
+from kubegate.upstream.ginkgo import private_tmp
 
 #: the pause repository e2e.test names; kubegate's own pause (static, FROM scratch) gets its tag
 UPSTREAM_PAUSE = "registry.k8s.io/pause"
@@ -28,9 +28,9 @@ KEEP_TARS = 3  # one per supported minor
 def listed_images(bins: Path) -> list[str]:
     """Every image this e2e.test may ask for (`e2e.test --list-images`): the tags move with each
     Kubernetes minor, so they are read from the judge itself, never written down here."""
-    with private_tmp() as tmp:
+    with private_tmp() as env:
         proc = subprocess.run([str(bins / "e2e.test"), "--list-images"], capture_output=True, text=True,
-                              check=False, cwd=tmp, env=e2e_env(tmp))
+                              check=False, cwd=env["TMPDIR"], env=env)
     refs = [line.strip() for line in proc.stdout.splitlines() if ":" in line.strip()]
     if proc.returncode != 0 or not refs:
         raise KubegateError(f"e2e.test --list-images failed ({proc.returncode}): {proc.stderr.strip()[-300:]}")
